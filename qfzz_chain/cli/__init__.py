@@ -1,0 +1,66 @@
+"""The ``qfzz`` command line: one group per user task (chain, track, ipfs, recommend, ...).
+
+Sub-groups are imported only when used, so ``qfzz ipfs cat`` does not pay for web3's import.
+A new group is one line in ``_SUBCOMMANDS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from qfzz_chain.errors import QfzzError
+
+# name -> "module:attribute" of a click command or group
+_SUBCOMMANDS = {
+    "chain": "qfzz_chain.cli.chain:chain",
+    "track": "qfzz_chain.cli.track:track",
+    "ipfs": "qfzz_chain.cli.ipfs:ipfs",
+    "recommend": "qfzz_chain.cli.recommend:recommend",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_SUBCOMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _SUBCOMMANDS:
+            module_name, attribute = _SUBCOMMANDS[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qfzz-chain", prog_name="qfzz")
+def cli() -> None:
+    """QFZZ chain: register tracks by IPFS CID, recommend music, and verify it all on-chain.
+
+    \b
+    Typical session:
+      qfzz chain up                      start a local chain (state kept on disk)
+      brownie run scripts/deploy.py --network qfzz-local
+      qfzz track register song.wav --title "My song"
+      qfzz track list --json
+
+    Every command takes --json for scripts. Errors print one line and exit non-zero.
+    """
+
+
+def main() -> None:
+    """Entry point: a project error is one line on stderr and exit status 1, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except QfzzError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
