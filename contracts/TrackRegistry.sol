@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+
+import {ITrackRegistry} from "../interfaces/ITrackRegistry.sol";
+
+/// @title TrackRegistry
+/// @notice Permissionless attribution of tracks to artists by IPFS content CID. There is no
+/// owner: a track's artist alone can update its metadata or hand its attribution over.
+/// @dev Gas: one new storage slot per track (plus one for a track with parents, and the
+/// artist's nonce on a relayed registration); everything else is emitted.
+contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
+    /// @inheritdoc ITrackRegistry
+    uint256 public constant MAX_PARENTS = 16;
+
+    uint8 private constant CID_V0 = 0;
+    uint8 private constant CID_V1 = 1;
+    uint16 private constant DAG_PB = 0x70;
+    uint16 private constant SHA2_256 = 0x12;
+
+    bytes32 private constant CID_TYPEHASH =
+        keccak256("Cid(uint8 version,uint16 codec,uint16 hashFunction,bytes32 digest)");
+    bytes32 private constant PARENT_TYPEHASH = keccak256("Parent(bytes32 trackId,uint8 relation)");
+    bytes32 private constant REGISTER_TRACK_TYPEHASH = keccak256(
+        "RegisterTrack(address artist,Cid content,Cid metadata,Parent[] parents,uint256 nonce,uint256 deadline)"
+        "Cid(uint8 version,uint16 codec,uint16 hashFunction,bytes32 digest)"
+        "Parent(bytes32 trackId,uint8 relation)"
+    );
+
+    mapping(bytes32 trackId => Track) private _tracks;
+    mapping(bytes32 trackId => bytes32) private _parentsHash;
+    mapping(bytes32 trackId => address) private _pendingArtist;
+
+    constructor() EIP712("QFZZ TrackRegistry", "1") {}
+
+    /// @inheritdoc ITrackRegistry
+    function registerTrack(Cid calldata content, Cid calldata metadata, Parent[] calldata parents)
+        external
+        returns (bytes32 trackId)
+    {
+        return _register(msg.sender, content, metadata, parents);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function registerTrackFor(
+        address artist,
+        Cid calldata content,
+        Cid calldata metadata,
+        Parent[] calldata parents,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (bytes32 trackId) {
+        if (block.timestamp > deadline) revert ExpiredSignature(deadline);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                REGISTER_TRACK_TYPEHASH,
+                artist,
+                _hashCid(content),
+                _hashCid(metadata),
+                _hashParents(parents),
+                _useNonce(artist),
+                deadline
+            )
+        );
+        if (!SignatureChecker.isValidSignatureNow(artist, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidSignature(artist);
+        }
+        return _register(artist, content, metadata, parents);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function updateMetadata(bytes32 trackId, Cid calldata metadata) external {
+        Track storage track = _onlyArtist(trackId);
+        _checkCid(metadata);
+        uint16 version = track.metadataVersion + 1;
+        track.metadataVersion = version;
+        emit TrackMetadataUpdated(trackId, version, metadata);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function proposeAttributionTransfer(bytes32 trackId, address newArtist) external {
+        _onlyArtist(trackId);
+        _pendingArtist[trackId] = newArtist;
+        emit AttributionTransferProposed(trackId, msg.sender, newArtist);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function acceptAttributionTransfer(bytes32 trackId) external {
+        if (msg.sender != _pendingArtist[trackId]) {
+            revert NotPendingArtist(trackId, msg.sender);
+        }
+        Track storage track = _tracks[trackId];
+        address previous = track.artist;
+        track.artist = msg.sender;
+        delete _pendingArtist[trackId];
+        emit AttributionTransferred(trackId, previous, msg.sender);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function invalidateNonce() external {
+        emit NonceInvalidated(msg.sender, _useNonce(msg.sender));
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function getTrack(bytes32 trackId) external view returns (Track memory) {
+        Track memory track = _tracks[trackId];
+        if (track.artist == address(0)) revert TrackNotRegistered(trackId);
+        return track;
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function isRegistered(bytes32 trackId) external view returns (bool) {
+        return _tracks[trackId].artist != address(0);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function contentCid(bytes32 trackId) external view returns (Cid memory) {
+        Track memory track = _tracks[trackId];
+        if (track.artist == address(0)) revert TrackNotRegistered(trackId);
+        return Cid(track.cidVersion, track.codec, track.hashFunction, trackId);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function parentsHash(bytes32 trackId) external view returns (bytes32) {
+        return _parentsHash[trackId];
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function pendingArtist(bytes32 trackId) external view returns (address) {
+        return _pendingArtist[trackId];
+    }
+
+    /// @notice The EIP-712 domain separator that `registerTrackFor` signatures are made over.
+    /// @return The separator for this chain and contract.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    function _register(address artist, Cid calldata content, Cid calldata metadata, Parent[] calldata parents)
+        private
+        returns (bytes32 trackId)
+    {
+        if (artist == address(0)) revert ZeroAddress();
+        _checkCid(content);
+        _checkCid(metadata);
+        trackId = content.digest;
+        if (_tracks[trackId].artist != address(0)) revert TrackAlreadyRegistered(trackId);
+        _checkParents(parents);
+
+        _tracks[trackId] = Track({
+            artist: artist,
+            registeredAt: uint40(block.timestamp),
+            cidVersion: content.version,
+            codec: content.codec,
+            hashFunction: content.hashFunction,
+            metadataVersion: 0
+        });
+        if (parents.length != 0) _parentsHash[trackId] = keccak256(abi.encode(parents));
+        emit TrackRegistered(trackId, artist, msg.sender, content, metadata, parents);
+    }
+
+    function _onlyArtist(bytes32 trackId) private view returns (Track storage track) {
+        track = _tracks[trackId];
+        if (track.artist == address(0)) revert TrackNotRegistered(trackId);
+        if (track.artist != msg.sender) revert NotArtist(trackId, msg.sender);
+    }
+
+    function _checkCid(Cid calldata cid) private pure {
+        bool valid = cid.digest != bytes32(0)
+            && (cid.version == CID_V1 || (cid.version == CID_V0 && cid.codec == DAG_PB && cid.hashFunction == SHA2_256));
+        if (!valid) revert InvalidCid(cid.version, cid.codec, cid.hashFunction, cid.digest);
+    }
+
+    function _checkParents(Parent[] calldata parents) private view {
+        if (parents.length > MAX_PARENTS) revert TooManyParents(parents.length, MAX_PARENTS);
+        for (uint256 i = 0; i < parents.length; ++i) {
+            bytes32 parentId = parents[i].trackId;
+            if (_tracks[parentId].artist == address(0)) revert UnknownParent(parentId);
+            for (uint256 j = 0; j < i; ++j) {
+                if (parents[j].trackId == parentId) revert DuplicateParent(parentId);
+            }
+        }
+    }
+
+    function _hashCid(Cid calldata cid) private pure returns (bytes32) {
+        return keccak256(abi.encode(CID_TYPEHASH, cid.version, cid.codec, cid.hashFunction, cid.digest));
+    }
+
+    function _hashParents(Parent[] calldata parents) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](parents.length);
+        for (uint256 i = 0; i < parents.length; ++i) {
+            hashes[i] = keccak256(abi.encode(PARENT_TYPEHASH, parents[i].trackId, parents[i].relation));
+        }
+        return keccak256(abi.encodePacked(hashes));
+    }
+}

@@ -1,0 +1,1 @@
+"""The chain edge: RPC connection, signers, deployment records, contract clients, local anvil."""

@@ -1,0 +1,71 @@
+"""EIP-712 ``RegisterTrack`` messages: what an artist signs so that anyone can relay the registration."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from qfzz_chain.chain.types import CidParts, Parent
+
+DOMAIN_NAME = "QFZZ TrackRegistry"
+DOMAIN_VERSION = "1"
+
+_TYPES = {
+    "RegisterTrack": [
+        {"name": "artist", "type": "address"},
+        {"name": "content", "type": "Cid"},
+        {"name": "metadata", "type": "Cid"},
+        {"name": "parents", "type": "Parent[]"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Cid": [
+        {"name": "version", "type": "uint8"},
+        {"name": "codec", "type": "uint16"},
+        {"name": "hashFunction", "type": "uint16"},
+        {"name": "digest", "type": "bytes32"},
+    ],
+    "Parent": [
+        {"name": "trackId", "type": "bytes32"},
+        {"name": "relation", "type": "uint8"},
+    ],
+}
+
+
+def _cid_message(cid: CidParts) -> dict:
+    return {"version": cid.version, "codec": cid.codec, "hashFunction": cid.hash_function, "digest": cid.digest}
+
+
+def register_track_typed_data(
+    *,
+    chain_id: int,
+    registry: str,
+    artist: str,
+    content: CidParts,
+    metadata: CidParts,
+    parents: Sequence[Parent],
+    nonce: int,
+    deadline: int,
+) -> dict:
+    """The full EIP-712 typed data (domain, types, message) an artist signs for ``registerTrackFor``."""
+    return {
+        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": registry},
+        "types": _TYPES,
+        "primaryType": "RegisterTrack",
+        "message": {
+            "artist": artist,
+            "content": _cid_message(content),
+            "metadata": _cid_message(metadata),
+            "parents": [{"trackId": p.track_id, "relation": int(p.relation)} for p in parents],
+            "nonce": nonce,
+            "deadline": deadline,
+        },
+    }
+
+
+def sign_typed_data(private_key: bytes | str, typed_data: dict) -> bytes:
+    """Sign EIP-712 typed data locally; returns the 65-byte r‖s‖v signature."""
+    signed = Account.sign_message(encode_typed_data(full_message=typed_data), private_key)
+    return bytes(signed.signature)
