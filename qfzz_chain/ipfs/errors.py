@@ -1,0 +1,43 @@
+"""IPFS errors a user can cause; each is one clear line through the CLI (``QfzzError``)."""
+
+from __future__ import annotations
+
+from qfzz_chain.errors import InvalidCidError, IpfsError
+
+__all__ = [
+    "BlockCorruptedError",
+    "BlockNotFoundError",
+    "CarFormatError",
+    "InvalidCidError",
+    "IpfsError",
+    "NodeUnavailableError",
+    "NotAFileError",
+]
+
+
+class BlockNotFoundError(IpfsError):
+    """A block the DAG links to is not in the store (never added, or garbage-collected)."""
+
+    def __init__(self, cid: str):
+        super().__init__(f"block {cid} not found in the store")
+        self.cid = cid
+
+
+class BlockCorruptedError(IpfsError):
+    """A stored block's bytes do not hash to its CID: the disk copy was altered or truncated."""
+
+    def __init__(self, cid: str):
+        super().__init__(f"block {cid} is corrupted: its bytes do not match its hash")
+        self.cid = cid
+
+
+class NotAFileError(IpfsError):
+    """The CID names something other than a UnixFS file (a directory, or a non-UnixFS node)."""
+
+
+class CarFormatError(IpfsError):
+    """A CAR file is truncated, malformed, or holds a block that does not match its CID."""
+
+
+class NodeUnavailableError(IpfsError):
+    """The configured IPFS node cannot be reached or answered something unexpected."""
