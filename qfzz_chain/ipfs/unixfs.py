@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Iterator
 
-from multiformats import CID
-
-from qfzz_chain.ipfs.cid import DAG_PB, RAW, cid_of_block
+from qfzz_chain.ipfs.cid import DAG_PB, RAW, block_cid
 from qfzz_chain.ipfs.dagpb import Link, encode_file_branch, encode_file_leaf
 
 CHUNK_SIZE = 256 * 1024
@@ -26,9 +24,9 @@ MAX_LINKS = 174
 
 @dataclass(frozen=True)
 class Block:
-    """A block and its CID; ``dag_size`` is the block plus everything below it (link Tsize)."""
+    """A block and its binary CID; ``dag_size`` counts the block and all below it (link Tsize)."""
 
-    cid: CID
+    cid: bytes
     data: bytes
     dag_size: int
     file_size: int
@@ -70,10 +68,10 @@ class _BalancedBuilder:
     def leaf(self, chunk: bytes) -> Block:
         if self._cid_version == 0:
             data = encode_file_leaf(chunk)
-            cid = cid_of_block(data, codec=DAG_PB, version=0)
+            cid = block_cid(data, codec=DAG_PB, version=0)
         else:
             data = chunk
-            cid = cid_of_block(data, codec=RAW, version=1)
+            cid = block_cid(data, codec=RAW, version=1)
         return Block(cid=cid, data=data, dag_size=len(data), file_size=len(chunk))
 
     def push(self, level: int, child: Block) -> Iterator[Block]:
@@ -83,7 +81,7 @@ class _BalancedBuilder:
         if len(self._levels[level].links) == MAX_LINKS:
             yield from self._close(level)
         pending = self._levels[level]
-        pending.links.append(Link(cid=bytes(child.cid), tsize=child.dag_size))
+        pending.links.append(Link(cid=child.cid, tsize=child.dag_size))
         pending.file_sizes.append(child.file_size)
 
     def finish(self) -> Iterator[Block]:
@@ -108,7 +106,7 @@ class _BalancedBuilder:
     def _node(self, pending: _Level) -> Block:
         data = encode_file_branch(pending.links, pending.file_sizes)
         return Block(
-            cid=cid_of_block(data, codec=DAG_PB, version=self._cid_version),
+            cid=block_cid(data, codec=DAG_PB, version=self._cid_version),
             data=data,
             dag_size=len(data) + sum(link.tsize for link in pending.links),
             file_size=sum(pending.file_sizes),

@@ -1,0 +1,115 @@
+"""Blocks on disk, one file per block, laid out like kubo's flatfs (``next-to-last/2``).
+
+A block's file name is the base32 of its multihash, so CIDv0 and CIDv1 of the same bytes share
+a file. Every write goes to a temp file in the repository first and is renamed into place, so a
+crash never leaves a partial block under a real name; every read is checked against the hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
+from qfzz_chain.ipfs.errors import BlockCorruptedError, BlockNotFoundError
+
+_SUFFIX = ".data"
+
+
+def _key(multihash: bytes) -> str:
+    return base64.b32encode(multihash).decode("ascii").rstrip("=")
+
+
+def _multihash(key: str) -> bytes:
+    return base64.b32decode(key + "=" * (-len(key) % 8))
+
+
+class FlatBlockstore:
+    """Immutable blocks under ``root/blocks``; scratch files under ``root/tmp``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._blocks = root / "blocks"
+        self._tmp = root / "tmp"
+
+    def _path(self, multihash: bytes) -> Path:
+        key = _key(multihash)
+        return self._blocks / key[-3:-1] / (key + _SUFFIX)
+
+    def has(self, cid: bytes) -> bool:
+        return self._path(split_cid(cid)[1]).is_file()
+
+    def get(self, cid: bytes) -> bytes:
+        """The block of a binary CID; ``BlockNotFoundError`` or ``BlockCorruptedError`` otherwise."""
+        multihash = split_cid(cid)[1]
+        try:
+            data = self._path(multihash).read_bytes()
+        except FileNotFoundError:
+            raise BlockNotFoundError(cid_text(cid)) from None
+        if not block_matches(multihash, data):
+            raise BlockCorruptedError(cid_text(cid))
+        return data
+
+    def scratch_file(self) -> tempfile._TemporaryFileWrapper:
+        """A named temp file on the blockstore's file system, for a later atomic rename."""
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=self._tmp, prefix="block-", delete=False)
+
+    def clear_scratch(self) -> None:
+        """Remove scratch files left by interrupted writes (only safe while no one writes)."""
+        if self._tmp.is_dir():
+            for leftover in self._tmp.iterdir():
+                leftover.unlink(missing_ok=True)
+
+    def put(self, cid: bytes, data: bytes) -> bool:
+        """Store a block (the caller vouches that ``data`` hashes to ``cid``); False if present."""
+        target = self._path(split_cid(cid)[1])
+        if target.is_file():
+            return False
+        with self.scratch_file() as scratch:
+            scratch.write(data)
+        self.commit(Path(scratch.name), cid)
+        return True
+
+    def commit(self, scratch: Path, cid: bytes) -> None:
+        """Move a fully written scratch file into place as ``cid``'s block."""
+        target = self._path(split_cid(cid)[1])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(scratch, target)
+
+    def delete(self, multihash: bytes) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._path(multihash).unlink()
+
+    def multihashes(self) -> Iterator[bytes]:
+        """The multihash of every stored block."""
+        if not self._blocks.is_dir():
+            return
+        for shard in self._blocks.iterdir():
+            for path in shard.glob("*" + _SUFFIX):
+                yield _multihash(path.name[: -len(_SUFFIX)])
+
+    @staticmethod
+    def cid_of_multihash(multihash: bytes) -> str:
+        """The CID kubo reports for a bare blockstore key (CIDv1, raw codec)."""
+        return cid_text(b"\x01\x55" + multihash)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, shared: bool) -> Iterator[None]:
+    """An advisory ``flock`` on ``path``: shared for writers of new blocks, exclusive for GC.
+
+    Each call opens its own file description, so the lock also orders threads of one process.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,137 @@
+"""CAR v1 (Content Addressable aRchive) encoding and streaming decoding, as kubo's ``dag
+export``/``dag import`` use it: a dag-cbor header ``{"roots": [...], "version": 1}``, then
+sections of ``varint(len) || CID bytes || block bytes``.
+
+Pure: the reader works on any binary stream one section at a time, so a CAR of any size is read
+in constant memory; it checks framing only. Checking each block against its CID is the
+importer's job (``verify_section``), so it can report which block is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator, Sequence
+
+import dag_cbor
+from dag_cbor.decoding import CBORDecodingError
+from multiformats import CID, varint
+
+from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
+from qfzz_chain.ipfs.errors import CarFormatError
+
+# Larger sections are refused rather than buffered: kubo refuses blocks over 4 MiB too.
+MAX_SECTION_BYTES = 8 * 1024 * 1024
+_MAX_HEADER_BYTES = 1024 * 1024
+_MAX_VARINT_BYTES = 9
+
+
+@dataclass(frozen=True)
+class CarSection:
+    """One block of a CAR: its binary CID as written, and its bytes."""
+
+    cid: bytes
+    data: bytes
+
+
+def encode_header(roots: Sequence[bytes]) -> bytes:
+    """The length-prefixed CAR v1 header naming ``roots`` (binary CIDs)."""
+    header = dag_cbor.encode({"roots": [CID.decode(root) for root in roots], "version": 1})
+    return varint.encode(len(header)) + header
+
+
+def encode_section(cid: bytes, data: bytes) -> bytes:
+    """One length-prefixed CAR section for a binary CID."""
+    return varint.encode(len(cid) + len(data)) + cid + data
+
+
+def _read_exactly(stream: BinaryIO, size: int, what: str) -> bytes:
+    data = stream.read(size)
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            raise CarFormatError(f"truncated CAR: {what} ends after {len(data)} of {size} bytes")
+        data += more
+    return data
+
+
+def _read_varint(stream: BinaryIO, what: str) -> int | None:
+    """A varint from the stream, or ``None`` at a clean end of stream before its first byte."""
+    first = stream.read(1)
+    if not first:
+        return None
+    encoded = bytearray(first)
+    while encoded[-1] & 0x80:
+        if len(encoded) == _MAX_VARINT_BYTES:
+            raise CarFormatError(f"malformed CAR: {what} length is not a valid varint")
+        more = stream.read(1)
+        if not more:
+            raise CarFormatError(f"truncated CAR: {what} length cut off")
+        encoded += more
+    try:
+        return varint.decode(bytes(encoded))
+    except ValueError as exc:
+        raise CarFormatError(f"malformed CAR: {what} length: {exc}") from None
+
+
+def _split_cid(section: bytes) -> tuple[bytes, bytes]:
+    """Split a section into its leading binary CID and the block bytes after it."""
+    try:
+        if section[:2] == b"\x12\x20":  # a bare sha2-256 multihash is a CIDv0
+            cid_length = 34
+        else:
+            view = memoryview(section)
+            offset = 0
+            for field in ("version", "codec", "hash function"):
+                value, size, _rest = varint.decode_raw(view[offset:])
+                offset += size
+                if field == "version" and value != 1:
+                    raise ValueError(f"CID version {value}")
+            digest_length, size, _rest = varint.decode_raw(view[offset:])
+            cid_length = offset + size + digest_length
+        if cid_length > len(section):
+            raise ValueError("CID runs past the end of its section")
+        return section[:cid_length], section[cid_length:]
+    except (ValueError, KeyError) as exc:
+        raise CarFormatError(f"malformed CAR: a section does not start with a CID ({exc})") from None
+
+
+def read_header(stream: BinaryIO) -> list[bytes]:
+    """Read a CAR v1 header and return its roots (binary CIDs); ``CarFormatError`` if not one."""
+    length = _read_varint(stream, "header")
+    if length is None:
+        raise CarFormatError("not a CAR file: it is empty")
+    if not 0 < length <= _MAX_HEADER_BYTES:
+        raise CarFormatError(f"not a CAR file: implausible header length {length}")
+    raw = _read_exactly(stream, length, "header")
+    try:
+        header = dag_cbor.decode(raw)
+    except CBORDecodingError as exc:
+        raise CarFormatError(f"not a CAR file: header is not dag-cbor ({exc})") from None
+    if not isinstance(header, dict) or "version" not in header:
+        raise CarFormatError("not a CAR file: header has no version")
+    if header["version"] == 2:
+        raise CarFormatError("CAR v2 is not supported; export CAR v1 (kubo's default)")
+    if header["version"] != 1:
+        raise CarFormatError(f"unsupported CAR version {header['version']!r}")
+    roots = header.get("roots")
+    if not isinstance(roots, list) or not all(isinstance(root, CID) for root in roots):
+        raise CarFormatError("malformed CAR: header roots are not a list of CIDs")
+    return [bytes(root) for root in roots]
+
+
+def read_sections(stream: BinaryIO) -> Iterator[CarSection]:
+    """The sections after the header, one at a time, until the stream ends."""
+    while True:
+        length = _read_varint(stream, "section")
+        if length is None:
+            return
+        if not 0 < length <= MAX_SECTION_BYTES:
+            raise CarFormatError(f"malformed CAR: section length {length} is out of range")
+        cid, data = _split_cid(_read_exactly(stream, length, "section"))
+        yield CarSection(cid=cid, data=data)
+
+
+def verify_section(section: CarSection) -> None:
+    """Raise ``CarFormatError`` unless the section's bytes hash to its CID."""
+    if not block_matches(split_cid(section.cid)[1], section.data):
+        raise CarFormatError(f"CAR block {cid_text(section.cid)} does not match its hash")

@@ -1,0 +1,358 @@
+"""The embedded content store (the default backend): kubo-compatible blocks and pins on disk.
+
+Repository layout (``ipfs_repo_path()``)::
+
+    blocks/XY/<BASE32 MULTIHASH>.data   one verified block per file (flatfs-like)
+    tmp/                                scratch files, renamed into ``blocks/`` when complete
+    pins.json                           recursive pins, rewritten atomically
+    repo.lock, pins.lock                advisory locks (adders share, GC excludes)
+
+Reads stream one block at a time and check every block against its hash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+import dag_cbor
+from multiformats import CID
+
+from qfzz_chain.ipfs.blockstore import FlatBlockstore, file_lock
+from qfzz_chain.ipfs.car import encode_header, encode_section, read_header, read_sections, verify_section
+from qfzz_chain.ipfs.cid import DAG_CBOR, DAG_PB, RAW, cid_bytes, cid_text, split_cid
+from qfzz_chain.ipfs.dagpb import UNIXFS_FILE, UNIXFS_RAW, decode_node, decode_unixfs
+from qfzz_chain.ipfs.errors import BlockNotFoundError, IpfsError, NotAFileError
+from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
+from qfzz_chain.ipfs.unixfs import file_blocks, read_chunks
+
+class EmbeddedStore:
+    """A ``ContentStore`` on the local disk, needing no IPFS daemon."""
+
+    kind = "embedded"
+
+    def __init__(self, repo: Path):
+        self.repo = repo
+        self._blocks = FlatBlockstore(repo)
+        self._pins_path = repo / "pins.json"
+        self._repo_lock = repo / "repo.lock"
+        self._pins_lock = repo / "pins.lock"
+
+    def __repr__(self) -> str:
+        return f"EmbeddedStore({str(self.repo)!r})"
+
+    def close(self) -> None:
+        """Nothing to release: every operation opens and closes its own files."""
+
+    # ---- adding ---------------------------------------------------------------------------
+
+    def add_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        cid_version: int = 0,
+        only_hash: bool = False,
+        progress: Progress | None = None,
+    ) -> AddResult:
+        """Chunk, store and pin a file (``ipfs add FILE``); ``only_hash`` stores nothing."""
+        path = Path(path)
+        try:
+            # Unbuffered: each 256 KiB read goes straight into the chunk, without a second copy.
+            handle = open(path, "rb", buffering=0)
+        except IsADirectoryError:
+            raise IpfsError(f"cannot add {path}: it is a directory (add files one by one)") from None
+        except OSError as exc:
+            raise IpfsError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with handle:
+            total = os.fstat(handle.fileno()).st_size
+            return self.add_stream(
+                handle,
+                name=path.name,
+                cid_version=cid_version,
+                only_hash=only_hash,
+                progress=progress,
+                total=total,
+            )
+
+    def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False) -> AddResult:
+        """Store and pin ``data`` as a UnixFS file."""
+        import io
+
+        return self.add_stream(io.BytesIO(data), cid_version=cid_version, only_hash=only_hash)
+
+    def add_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        name: str = "",
+        cid_version: int = 0,
+        only_hash: bool = False,
+        pin: bool = True,
+        progress: Progress | None = None,
+        total: int = 0,
+    ) -> AddResult:
+        """Store everything read from ``stream`` as one UnixFS file and pin it (unless told not).
+
+        A read error part-way leaves only unpinned blocks behind, which ``gc`` removes.
+        """
+        if cid_version not in (0, 1):
+            raise IpfsError(f"CID version must be 0 or 1, not {cid_version}")
+        done = 0
+
+        def counted_chunks() -> Iterator[bytes]:
+            nonlocal done
+            try:
+                for chunk in read_chunks(stream):
+                    done += len(chunk)
+                    yield chunk
+                    if progress is not None:
+                        progress(done, total)
+            except OSError as exc:
+                raise IpfsError(f"cannot read {name or 'input'}: {exc.strerror or exc}") from None
+
+        lock = contextlib.nullcontext() if only_hash else file_lock(self._repo_lock, shared=True)
+        with lock:
+            root = None
+            for block in file_blocks(counted_chunks(), cid_version=cid_version):
+                if not only_hash:
+                    self._blocks.put(block.cid, block.data)
+                root = block
+            assert root is not None  # file_blocks always yields at least the root
+            if pin and not only_hash:
+                self._add_pin(cid_text(root.cid))
+        if progress is not None and done == 0:
+            progress(0, total)
+        return AddResult(cid=cid_text(root.cid), size=root.file_size, dag_size=root.dag_size, name=name)
+
+    # ---- reading --------------------------------------------------------------------------
+
+    def get_block(self, cid: str) -> bytes:
+        """One block's bytes, verified against its CID."""
+        return self._blocks.get(cid_bytes(cid))
+
+    def cat(self, cid: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Stream a file's bytes from ``offset`` (at most ``length``), verifying each block.
+
+        The root block is read before this returns, so unknown content fails here, before any
+        byte is produced.
+        """
+        if offset < 0 or (length is not None and length < 0):
+            raise IpfsError("offset and length must not be negative")
+        root = cid_bytes(cid)
+        data = self._blocks.get(root)
+        self._file_parts(root, data)  # not a UnixFS file: fail now, not mid-stream
+        end = None if length is None else offset + length
+        return self._read_range(root, data, offset, end)
+
+    def read_bytes(self, cid: str) -> bytes:
+        """A whole file's bytes, verified; for small content (use ``cat`` for large files)."""
+        return b"".join(self.cat(cid))
+
+    def file_size(self, cid: str) -> int:
+        """A UnixFS file's size in bytes, from its root block alone."""
+        root = cid_bytes(cid)
+        data = self._blocks.get(root)
+        own, children = self._file_parts(root, data)
+        return len(own) + sum(size for _child, size in children)
+
+    def _file_parts(self, cid: bytes, data: bytes) -> tuple[bytes, list[tuple[bytes, int]]]:
+        """A file node's own bytes and its children (binary CIDs) with their file-byte sizes."""
+        codec = split_cid(cid)[0]
+        if codec == RAW:
+            return data, []
+        if codec != DAG_PB:
+            raise NotAFileError(f"{cid_text(cid)} is not a UnixFS file (codec {codec:#x})")
+        try:
+            node = decode_node(data)
+            unixfs = decode_unixfs(node.data)
+        except ValueError as exc:
+            raise NotAFileError(f"{cid_text(cid)} is not a UnixFS file ({exc})") from None
+        if unixfs.type not in (UNIXFS_FILE, UNIXFS_RAW):
+            raise NotAFileError(f"{cid_text(cid)} is a UnixFS directory or special node, not a file")
+        if len(unixfs.blocksizes) != len(node.links):
+            raise NotAFileError(f"{cid_text(cid)} is a malformed UnixFS file: links and sizes disagree")
+        return unixfs.data, [(link.cid, size) for link, size in zip(node.links, unixfs.blocksizes)]
+
+    def _read_range(self, cid: bytes, data: bytes, start: int, end: int | None) -> Iterator[bytes]:
+        own, children = self._file_parts(cid, data)
+        if own:
+            low, high = max(start, 0), len(own) if end is None else min(end, len(own))
+            if low < high:
+                yield own if (low, high) == (0, len(own)) else own[low:high]
+        position = len(own)
+        for child, size in children:
+            child_start, position = position, position + size
+            if position <= start:
+                continue
+            if end is not None and child_start >= end:
+                return
+            yield from self._read_range(
+                child,
+                self._blocks.get(child),
+                start - child_start,
+                None if end is None else end - child_start,
+            )
+
+    def _links(self, cid: bytes, data: bytes) -> list[bytes]:
+        codec = split_cid(cid)[0]
+        if codec == RAW:
+            return []
+        if codec == DAG_PB:
+            try:
+                return [link.cid for link in decode_node(data).links]
+            except ValueError as exc:
+                raise IpfsError(f"block {cid_text(cid)} is not valid dag-pb ({exc})") from None
+        if codec == DAG_CBOR:
+            return [bytes(link) for link in _cids_in(dag_cbor.decode(data))]
+        raise IpfsError(f"cannot follow links in {cid_text(cid)}: codec {codec:#x} is not supported")
+
+    def _walk(self, root: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every block of the DAG, depth-first in link order, each once, each verified."""
+        seen: set[bytes] = set()
+        stack = [root]
+        while stack:
+            cid = stack.pop()
+            if cid in seen:
+                continue
+            seen.add(cid)
+            data = self._blocks.get(cid)
+            yield cid, data
+            stack.extend(reversed(self._links(cid, data)))
+
+    def verify(self, cid: str) -> None:
+        """Read and hash-check every block under ``cid``; raise the first problem found."""
+        for _block in self._walk(cid_bytes(cid)):
+            pass
+
+    # ---- pins and garbage collection ------------------------------------------------------
+
+    def _read_pins(self) -> list[str]:
+        try:
+            return list(json.loads(self._pins_path.read_text())["recursive"])
+        except FileNotFoundError:
+            return []
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IpfsError(f"pin file {self._pins_path} is damaged ({exc})") from None
+
+    def _write_pins(self, pins: list[str]) -> None:
+        self.repo.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=self.repo, prefix="pins-", delete=False) as tmp:
+            json.dump({"recursive": sorted(pins)}, tmp, indent=1)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp.name, self._pins_path)
+
+    def _add_pin(self, cid: str) -> None:
+        with file_lock(self._pins_lock, shared=False):
+            pins = self._read_pins()
+            if cid not in pins:
+                self._write_pins(pins + [cid])
+
+    def pin_add(self, cid: str) -> list[str]:
+        """Pin the complete DAG under ``cid`` (every block is checked first)."""
+        root = cid_text(cid_bytes(cid))
+        with file_lock(self._repo_lock, shared=True):
+            self.verify(root)
+            self._add_pin(root)
+        return [root]
+
+    def pin_rm(self, cid: str) -> list[str]:
+        """Remove a recursive pin; its blocks stay until ``gc``."""
+        root = cid_text(cid_bytes(cid))
+        with file_lock(self._pins_lock, shared=False):
+            pins = self._read_pins()
+            if root not in pins:
+                raise IpfsError(f"{root} is not pinned")
+            self._write_pins([pin for pin in pins if pin != root])
+        return [root]
+
+    def pin_ls(self) -> list[str]:
+        """The recursively pinned CIDs, sorted."""
+        return sorted(self._read_pins())
+
+    def gc(self) -> list[str]:
+        """Delete every block that no pin reaches, and stale scratch files.
+
+        Refuses (deleting nothing) if a pinned DAG is incomplete, since what lies below a missing
+        block cannot be told apart from garbage.
+        """
+        with file_lock(self._repo_lock, shared=False):
+            reachable: set[bytes] = set()
+            for pin in self._read_pins():
+                try:
+                    for cid, _data in self._walk(cid_bytes(pin)):
+                        reachable.add(split_cid(cid)[1])
+                except BlockNotFoundError as exc:
+                    raise IpfsError(f"gc refused: pinned {pin} is incomplete ({exc})") from None
+            removed = []
+            for multihash in list(self._blocks.multihashes()):
+                if multihash not in reachable:
+                    self._blocks.delete(multihash)
+                    removed.append(FlatBlockstore.cid_of_multihash(multihash))
+            self._blocks.clear_scratch()
+        return removed
+
+    # ---- CAR ------------------------------------------------------------------------------
+
+    def export_car(self, cid: str, out: BinaryIO) -> None:
+        """Write the DAG under ``cid`` as CAR v1, blocks in depth-first order like kubo."""
+        root = cid_bytes(cid)
+        blocks = self._walk(root)
+        first = next(blocks)  # an unknown root fails before anything is written
+        out.write(encode_header([root]))
+        out.write(encode_section(*first))
+        for block_cid, data in blocks:
+            out.write(encode_section(block_cid, data))
+
+    def import_car(self, stream: BinaryIO) -> ImportResult:
+        """Store every block of a CAR v1, then pin each root whose DAG is complete.
+
+        Every block is hash-checked into scratch files first; only when the whole CAR has been
+        read and verified are they moved into the store, so a bad CAR changes nothing.
+        """
+        roots = read_header(stream)
+        staged: dict[bytes, tuple[Path, bytes]] = {}
+        count = size = 0
+        with file_lock(self._repo_lock, shared=True):
+            try:
+                for section in read_sections(stream):
+                    verify_section(section)
+                    count += 1
+                    size += len(section.data)
+                    key = split_cid(section.cid)[1]
+                    if key in staged or self._blocks.has(section.cid):
+                        continue
+                    with self._blocks.scratch_file() as scratch:
+                        scratch.write(section.data)
+                    staged[key] = (Path(scratch.name), section.cid)
+            except BaseException:
+                for scratch_path, _cid in staged.values():
+                    scratch_path.unlink(missing_ok=True)
+                raise
+            for scratch_path, block_cid in staged.values():
+                self._blocks.commit(scratch_path, block_cid)
+            imported = []
+            for root in map(cid_text, roots):
+                try:
+                    self.verify(root)
+                    self._add_pin(root)
+                    imported.append(ImportedRoot(cid=root))
+                except IpfsError as exc:
+                    imported.append(ImportedRoot(cid=root, pin_error=str(exc)))
+        return ImportResult(roots=tuple(imported), blocks=count, bytes=size)
+
+
+def _cids_in(value: Any) -> Iterator[CID]:
+    """Every CID inside a decoded dag-cbor value, in document order."""
+    if isinstance(value, CID):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _cids_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _cids_in(item)

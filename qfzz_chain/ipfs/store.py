@@ -1,0 +1,144 @@
+"""The one interface every backend implements, its result types, and the choice of backend.
+
+``open_store()`` picks the backend once: kubo over its RPC API when an API address is given (or
+``QFZZ_IPFS_API`` is set), else the embedded store in ``ipfs_repo_path()``. Callers never branch
+on the backend afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator, Protocol
+
+# progress(bytes_done, bytes_total); bytes_total is 0 when the size is not known in advance.
+Progress = Callable[[int, int], None]
+
+API_ENV_VAR = "QFZZ_IPFS_API"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What adding a file produced: its root CID, file bytes and whole-DAG bytes (kubo's Size)."""
+
+    cid: str
+    size: int
+    dag_size: int
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ImportedRoot:
+    """A root named by an imported CAR; ``pin_error`` says why it could not be pinned, if so."""
+
+    cid: str
+    pin_error: str = ""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a CAR import stored: its roots (pinned where complete) and its block count."""
+
+    roots: tuple[ImportedRoot, ...]
+    blocks: int
+    bytes: int
+
+
+class ContentStore(Protocol):
+    """Content-addressed storage of files as kubo stores them (UnixFS, CIDv0 by default)."""
+
+    def add_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        cid_version: int = 0,
+        only_hash: bool = False,
+        progress: Progress | None = None,
+    ) -> AddResult:
+        """Chunk, store and pin a file; with ``only_hash`` compute its CID and store nothing."""
+        ...
+
+    def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False) -> AddResult:
+        """Store and pin ``data`` as a UnixFS file."""
+        ...
+
+    def add_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        name: str = "",
+        cid_version: int = 0,
+        only_hash: bool = False,
+        pin: bool = True,
+        progress: Progress | None = None,
+        total: int = 0,
+    ) -> AddResult:
+        """Store (and by default pin) everything read from ``stream`` as one UnixFS file."""
+        ...
+
+    def cat(self, cid: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Stream a file's bytes (from ``offset``, at most ``length``), verifying every block."""
+        ...
+
+    def read_bytes(self, cid: str) -> bytes:
+        """A whole file's bytes, verified; for small content (use ``cat`` for large files)."""
+        ...
+
+    def file_size(self, cid: str) -> int:
+        """A UnixFS file's size in bytes, read from its root block."""
+        ...
+
+    def get_block(self, cid: str) -> bytes:
+        """One raw block, verified against its CID."""
+        ...
+
+    def verify(self, cid: str) -> None:
+        """Read every block of the DAG under ``cid``; raise if any is missing or corrupted."""
+        ...
+
+    def pin_add(self, cid: str) -> list[str]:
+        """Pin the DAG under ``cid`` recursively (it must be complete); returns the pinned CIDs."""
+        ...
+
+    def pin_rm(self, cid: str) -> list[str]:
+        """Remove a recursive pin; returns the unpinned CIDs."""
+        ...
+
+    def pin_ls(self) -> list[str]:
+        """The recursively pinned CIDs."""
+        ...
+
+    def export_car(self, cid: str, out: BinaryIO) -> None:
+        """Write the DAG under ``cid`` to ``out`` as CAR v1 (``ipfs dag export``)."""
+        ...
+
+    def import_car(self, stream: BinaryIO) -> ImportResult:
+        """Store every block of a CAR v1 and pin its roots (``ipfs dag import``)."""
+        ...
+
+    def gc(self) -> list[str]:
+        """Delete every block no pin reaches; returns the removed blocks' CIDs."""
+        ...
+
+    def close(self) -> None:
+        """Release connections or handles the backend holds."""
+        ...
+
+
+def open_store(api_url: str | None = None) -> ContentStore:
+    """The content store to use: kubo at ``api_url`` (or ``$QFZZ_IPFS_API``), else embedded.
+
+    ``api_url`` is an HTTP URL (``http://127.0.0.1:5001``) or a multiaddr
+    (``/ip4/127.0.0.1/tcp/5001/http``). The embedded store lives in ``ipfs_repo_path()``.
+    """
+    from qfzz_chain.config import ipfs_repo_path
+
+    api = api_url or os.environ.get(API_ENV_VAR) or None
+    if api:
+        from qfzz_chain.ipfs.kubo import KuboStore
+
+        return KuboStore(api)
+    from qfzz_chain.ipfs.embedded import EmbeddedStore
+
+    return EmbeddedStore(Path(ipfs_repo_path()))
