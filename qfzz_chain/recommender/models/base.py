@@ -1,0 +1,112 @@
+"""What every model shares: the fit/score contract, play-count weighting and top-N selection.
+
+A model is fitted on a users × items play-count matrix (plus, for content models, an items ×
+features matrix) and then scores *histories*: rows of play counts. Scoring from the history
+rather than from a stored user row is what makes real-time adaptation free: a new listen is a
+changed row, and the next call already sees it. Models whose score is a sum over the history
+(``score(u, i) = Σ_j w(h_uj) · W[j, i]``) also report each history item's exact contribution,
+which is what explanations and counterfactuals are built on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+
+from qfzz_chain.recommender.errors import InvalidParameterError
+
+WEIGHTINGS = ("log", "binary", "plays")
+
+
+class Weighting:
+    """Turns raw play counts into model input: ``log`` = log1p(plays) / mean log1p over training.
+
+    The scale is fixed at fit time so a history scored later is weighted exactly as training was.
+    """
+
+    def __init__(self, kind: str = "log"):
+        if kind not in WEIGHTINGS:
+            raise InvalidParameterError(f"unknown weighting {kind!r}; choose one of {', '.join(WEIGHTINGS)}")
+        self.kind = kind
+        self.scale = 1.0
+
+    def fit(self, plays: sp.csr_matrix) -> "Weighting":
+        if self.kind == "log" and plays.nnz:
+            self.scale = float(np.log1p(plays.data).mean())
+        return self
+
+    def __call__(self, plays: sp.csr_matrix) -> sp.csr_matrix:
+        weighted = sp.csr_matrix(plays, dtype=np.float64, copy=True)
+        if self.kind == "log":
+            weighted.data = np.log1p(weighted.data) / self.scale
+        elif self.kind == "binary":
+            weighted.data = np.ones_like(weighted.data)
+        return weighted
+
+
+class Model(ABC):
+    """A recommender: ``fit`` on training plays, then ``score`` histories."""
+
+    #: registry name, also used as the metric prefix in benchmark results
+    name = "model"
+    #: True when ``contributions`` decomposes the score exactly over the history
+    explainable = False
+    #: True when every history item can only raise scores (non-negative weights)
+    monotone = False
+
+    @abstractmethod
+    def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "Model":
+        """Learn from ``train`` (users × items play counts) and optional item content features."""
+
+    @abstractmethod
+    def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
+        """Dense scores (rows of ``history`` × items); ``users`` are their training rows, if any.
+
+        Models that learned per-user parameters use ``users``; history-based models only need
+        it to leave the user out of their own neighbourhood.
+        """
+
+    def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
+        """Exact share of ``score(history)[item]`` owed to each history item (explainable models)."""
+        raise InvalidParameterError(f"model {self.name!r} cannot attribute its scores to history items")
+
+    def params(self) -> dict[str, float | int | str]:
+        """The hyperparameters, for reports and explanation records."""
+        return {}
+
+
+def check_fitted(value: object, model: Model) -> None:
+    if value is None:
+        raise InvalidParameterError(f"model {model.name!r} is not fitted")
+
+
+def row(history: sp.csr_matrix, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(item indices, values) of one history row."""
+    start, end = history.indptr[index], history.indptr[index + 1]
+    return history.indices[start:end], history.data[start:end]
+
+
+def top_n(scores: np.ndarray, exclude: sp.csr_matrix | None, n: int) -> np.ndarray:
+    """Indices of the ``n`` best items per row, best first, skipping ``exclude``'d (already known) items.
+
+    Ties are broken by the lower item index so the same scores always give the same list.
+    Rows with fewer than ``n`` admissible items are padded with -1.
+    """
+    scores = np.array(scores, dtype=np.float64, copy=True, ndmin=2)
+    if exclude is not None and exclude.nnz:
+        coo = sp.csr_matrix(exclude).tocoo()
+        scores[coo.row, coo.col] = -np.inf
+    n_items = scores.shape[1]
+    n = min(n, n_items)
+    candidates = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < n_items else np.tile(np.arange(n_items), (len(scores), 1))
+    result = np.full((len(scores), n), -1, dtype=np.int64)
+    for r in range(len(scores)):
+        # The partition boundary may cut through tied scores; include every tied item, then sort.
+        threshold = scores[r, candidates[r]].min()
+        pool = np.flatnonzero(scores[r] >= threshold) if np.isfinite(threshold) else candidates[r]
+        pool = pool[np.isfinite(scores[r, pool])]
+        ranked = pool[np.lexsort((pool, -scores[r, pool]))][:n]
+        result[r, : len(ranked)] = ranked
+    return result

@@ -1,0 +1,155 @@
+"""Hybrids: a blend of collaborative models, and the CF + content hybrid with a dynamic λ.
+
+Scores of different models live on different scales, so each component's scores are divided by
+that history's largest absolute score first (per user, per component). Within one history this
+is a constant, so a linear component's exact per-item contributions stay exact after scaling.
+
+Dynamic λ (seed section 2.3): ``score(u, i) = λ_i · cf(u, i) + (1 − λ_i) · content(u, i)`` with
+
+    λ_i = λ_dense − (λ_dense − λ_sparse) · κ / (n_i + κ)
+
+``n_i`` the item's number of training listeners. An item nobody has played gets ``λ_sparse``
+(content dominates; its CF score is zero anyway), an item with ``κ`` listeners sits halfway, and
+a well-known item tends to ``λ_dense`` (CF dominates). The fixed-λ hybrid is the special case
+``λ_sparse = λ_dense``, so on validation the dynamic rule can only tie or beat it; all three
+parameters are chosen on validation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from qfzz_chain.recommender.errors import InvalidParameterError
+from qfzz_chain.recommender.models.base import Model, check_fitted
+from qfzz_chain.recommender.models.content import TagContent
+
+
+def row_max_scale(scores: np.ndarray) -> np.ndarray:
+    """Each row's largest absolute score (1 where a row is all zeros), as a column vector."""
+    scale = np.max(np.abs(scores), axis=1, keepdims=True)
+    return np.where(scale > 0, scale, 1.0)
+
+
+class Blend(Model):
+    """Weighted sum of row-scaled scores of several fitted-or-unfitted models."""
+
+    name = "blend"
+
+    def __init__(self, components: list[Model], weights: list[float], fitted: bool = False):
+        if len(components) != len(weights) or not components:
+            raise InvalidParameterError("a blend needs one weight per component")
+        self.components = components
+        self.weights = [float(w) for w in weights]
+        self.explainable = all(c.explainable for c in components)
+        self.fitted = fitted
+
+    def params(self) -> dict[str, float | int | str]:
+        result: dict[str, float | int | str] = {}
+        for component, weight in zip(self.components, self.weights):
+            result[f"{component.name}_weight"] = weight
+            result.update({f"{component.name}_{k}": v for k, v in component.params().items()})
+        return result
+
+    def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "Blend":
+        for component in self.components:
+            component.fit(train, content)
+        self.fitted = True
+        return self
+
+    def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
+        check_fitted(self.fitted or None, self)
+        total = np.zeros(history.shape, dtype=np.float64)
+        for component, weight in zip(self.components, self.weights):
+            if weight:
+                scores = component.score(history, users)
+                total += weight * scores / row_max_scale(scores)
+        return total
+
+    def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
+        users = None if user is None else np.array([user])
+        result: dict[int, float] = {}
+        for component, weight in zip(self.components, self.weights):
+            if not weight:
+                continue
+            scale = float(row_max_scale(component.score(history[0], users))[0, 0])
+            for j, value in component.contributions(history, item, user).items():
+                result[j] = result.get(j, 0.0) + weight * value / scale
+        return result
+
+
+class DynamicHybrid(Model):
+    """CF and tag content mixed per item by a λ that grows with the item's listener count."""
+
+    name = "hybrid"
+
+    def __init__(self, cf: Model, content: TagContent, lambda_sparse: float = 0.5, lambda_dense: float = 0.8,
+                 kappa: float = 5.0, fitted: bool = False):
+        if kappa <= 0:
+            raise InvalidParameterError(f"the hybrid needs κ > 0, got {kappa}")
+        for value in (lambda_sparse, lambda_dense):
+            if not 0.0 <= value <= 1.0:
+                raise InvalidParameterError(f"λ must be in [0, 1], got {value}")
+        self.cf = cf
+        self.content = content
+        self.lambda_sparse = float(lambda_sparse)
+        self.lambda_dense = float(lambda_dense)
+        self.kappa = float(kappa)
+        self.explainable = cf.explainable
+        self.fitted = fitted
+        self.lambdas: np.ndarray | None = None
+
+    @classmethod
+    def fixed(cls, cf: Model, content: TagContent, lam: float, fitted: bool = False) -> "DynamicHybrid":
+        """The same λ for every item: the baseline the dynamic rule is compared with."""
+        hybrid = cls(cf, content, lambda_sparse=lam, lambda_dense=lam, kappa=1.0, fitted=fitted)
+        hybrid.name = "hybrid_fixed"
+        return hybrid
+
+    def params(self) -> dict[str, float | int | str]:
+        result: dict[str, float | int | str] = {"lambda_sparse": self.lambda_sparse, "lambda_dense": self.lambda_dense}
+        if self.lambda_sparse != self.lambda_dense:
+            result["kappa"] = self.kappa
+        result.update({f"cf_{k}": v for k, v in self.cf.params().items()})
+        return result
+
+    def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "DynamicHybrid":
+        if not self.fitted:
+            self.cf.fit(train, content)
+            self.content.fit(train, content)
+            self.fitted = True
+        self.lambdas = item_lambdas(np.diff(sp.csc_matrix(train).indptr), self.lambda_sparse, self.lambda_dense, self.kappa)
+        return self
+
+    def parts(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Row-scaled (cf, content) scores, before the λ mix."""
+        check_fitted(self.lambdas, self)
+        cf = self.cf.score(history, users)
+        content = self.content.score(history)
+        return cf / row_max_scale(cf), content / row_max_scale(content)
+
+    def mix(self, cf: np.ndarray, content: np.ndarray) -> np.ndarray:
+        """``λ_i · cf + (1 − λ_i) · content`` for row-scaled parts."""
+        return self.lambdas * cf + (1.0 - self.lambdas) * content
+
+    def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
+        return self.mix(*self.parts(history, users))
+
+    def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
+        check_fitted(self.lambdas, self)
+        users = None if user is None else np.array([user])
+        cf_scale = float(row_max_scale(self.cf.score(history[0], users))[0, 0])
+        content_scale = float(row_max_scale(self.content.score(history[0]))[0, 0])
+        lam = float(self.lambdas[item])
+        result: dict[int, float] = {}
+        for j, value in self.cf.contributions(history, item, user).items():
+            result[j] = result.get(j, 0.0) + lam * value / cf_scale
+        for j, value in self.content.contributions(history, item, user).items():
+            result[j] = result.get(j, 0.0) + (1.0 - lam) * value / content_scale
+        return result
+
+
+def item_lambdas(listeners: np.ndarray, lambda_sparse: float, lambda_dense: float, kappa: float) -> np.ndarray:
+    """Per-item CF weight: ``λ_dense − (λ_dense − λ_sparse) · κ / (n + κ)``."""
+    listeners = np.asarray(listeners, dtype=np.float64)
+    return lambda_dense - (lambda_dense - lambda_sparse) * kappa / (listeners + kappa)
