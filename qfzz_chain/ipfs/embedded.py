@@ -308,7 +308,7 @@ class EmbeddedStore:
         for block_cid, data in blocks:
             out.write(encode_section(block_cid, data))
 
-    def import_car(self, stream: BinaryIO) -> ImportResult:
+    def import_car(self, stream: BinaryIO, *, pin_roots: bool = True) -> ImportResult:
         """Store every block of a CAR v1, then pin each root whose DAG is complete.
 
         Every block is hash-checked into scratch files first; only when the whole CAR has been
@@ -337,6 +337,9 @@ class EmbeddedStore:
                 self._blocks.commit(scratch_path, block_cid)
             imported = []
             for root in map(cid_text, roots):
+                if not pin_roots:
+                    imported.append(ImportedRoot(cid=root))
+                    continue
                 try:
                     self.verify(root)
                     self._add_pin(root)

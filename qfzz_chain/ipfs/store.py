@@ -85,10 +85,6 @@ class ContentStore(Protocol):
         """A whole file's bytes, verified; for small content (use ``cat`` for large files)."""
         ...
 
-    def file_size(self, cid: str) -> int:
-        """A UnixFS file's size in bytes, read from its root block."""
-        ...
-
     def get_block(self, cid: str) -> bytes:
         """One raw block, verified against its CID."""
         ...
@@ -113,7 +109,7 @@ class ContentStore(Protocol):
         """Write the DAG under ``cid`` to ``out`` as CAR v1 (``ipfs dag export``)."""
         ...
 
-    def import_car(self, stream: BinaryIO) -> ImportResult:
+    def import_car(self, stream: BinaryIO, *, pin_roots: bool = True) -> ImportResult:
         """Store every block of a CAR v1 and pin its roots (``ipfs dag import``)."""
         ...
 

@@ -1,0 +1,277 @@
+"""The kubo backend: the same ``ContentStore`` operations, sent to a kubo node's RPC API.
+
+Uses ``ipfshttpclient.Client`` directly: ``ipfshttpclient.connect()`` refuses daemons newer than
+0.8 by a version check, but the client class itself speaks current kubo's RPC. Every failure
+becomes one ``IpfsError`` line: ``NodeUnavailableError`` when the node cannot be reached or
+answers nonsense, plain ``IpfsError`` carrying kubo's own message when it refuses a request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import urllib.parse
+import warnings
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+import ipfshttpclient
+from ipfshttpclient import exceptions as client_errors
+
+from qfzz_chain.ipfs.car import read_header, read_sections
+from qfzz_chain.ipfs.cid import block_matches, cid_text, parse_cid, split_cid
+from qfzz_chain.ipfs.errors import (
+    BlockCorruptedError,
+    CarFormatError,
+    IpfsError,
+    NodeUnavailableError,
+)
+from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
+
+# ipfshttpclient 0.7 passes urllib3 a "strict" argument that urllib3 2 ignores with a
+# FutureWarning on every connection pool; it is noise to the user, not something to act on.
+warnings.filterwarnings("ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning)
+
+
+def to_multiaddr(api: str) -> str:
+    """A kubo API address as the multiaddr ipfshttpclient wants.
+
+    Accepts a multiaddr as is, or an ``http(s)://host:port`` URL (the form users copy).
+    """
+    if api.startswith("/"):
+        return api
+    url = urllib.parse.urlsplit(api if "://" in api else f"http://{api}")
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise NodeUnavailableError(f"IPFS API address {api!r} is neither an http(s) URL nor a multiaddr")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    host = url.hostname
+    if host.replace(".", "").isdigit():
+        protocol = "ip4"
+    elif ":" in host:
+        protocol = "ip6"
+    else:
+        protocol = "dns"
+    return f"/{protocol}/{host}/tcp/{port}/{url.scheme}"
+
+
+class _CountingReader(io.RawIOBase):
+    """Reports progress as the HTTP client reads the file it uploads."""
+
+    def __init__(self, stream: BinaryIO, name: str, progress: Progress | None, total: int):
+        self._stream = stream
+        self.name = name
+        self._progress = progress
+        self._total = total
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        if self._progress is not None and data:
+            self._progress(self.count, self._total)
+        return len(data)
+
+
+class KuboStore:
+    """A ``ContentStore`` backed by a kubo node's RPC API."""
+
+    kind = "kubo"
+
+    def __init__(self, api: str, *, timeout: float = 120):
+        self.api = api
+        try:
+            self._client = ipfshttpclient.Client(to_multiaddr(api), timeout=timeout)
+        except client_errors.AddressError:
+            raise NodeUnavailableError(f"IPFS API address {api!r} is not usable") from None
+
+    def __repr__(self) -> str:
+        return f"KuboStore({self.api!r})"
+
+    def close(self) -> None:
+        """Close the client's pooled connections."""
+        self._client.close()
+
+    @contextlib.contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn the client's exceptions into one clear project error."""
+        try:
+            yield
+        except client_errors.ErrorResponse as exc:
+            raise IpfsError(f"IPFS node at {self.api} refused to {action}: {exc}") from None
+        except client_errors.ConnectionError:
+            raise NodeUnavailableError(f"cannot reach the IPFS node at {self.api} (is it running?)") from None
+        except client_errors.TimeoutError:
+            raise NodeUnavailableError(f"the IPFS node at {self.api} timed out while trying to {action}") from None
+        except (client_errors.Error, ValueError, KeyError, TypeError) as exc:
+            raise NodeUnavailableError(
+                f"the IPFS node at {self.api} answered unexpectedly while trying to {action}: {exc}"
+            ) from None
+
+    def version(self) -> dict[str, Any]:
+        """The node's version record (no version check: any kubo with this RPC API works)."""
+        with self._errors("report its version"):
+            return dict(self._client.version())
+
+    # ---- adding ---------------------------------------------------------------------------
+
+    def add_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        cid_version: int = 0,
+        only_hash: bool = False,
+        progress: Progress | None = None,
+    ) -> AddResult:
+        """Have the node chunk, store and pin a file (``ipfs add FILE``)."""
+        path = Path(path)
+        try:
+            handle = open(path, "rb")
+        except IsADirectoryError:
+            raise IpfsError(f"cannot add {path}: it is a directory (add files one by one)") from None
+        except OSError as exc:
+            raise IpfsError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with handle:
+            total = os.fstat(handle.fileno()).st_size
+            return self.add_stream(
+                handle, name=path.name, cid_version=cid_version, only_hash=only_hash,
+                progress=progress, total=total,
+            )
+
+    def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False) -> AddResult:
+        """Store and pin ``data`` as a UnixFS file on the node."""
+        return self.add_stream(io.BytesIO(data), cid_version=cid_version, only_hash=only_hash)
+
+    def add_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        name: str = "",
+        cid_version: int = 0,
+        only_hash: bool = False,
+        pin: bool = True,
+        progress: Progress | None = None,
+        total: int = 0,
+    ) -> AddResult:
+        """Upload ``stream`` as one file with kubo's defaults for the CID version."""
+        if cid_version not in (0, 1):
+            raise IpfsError(f"CID version must be 0 or 1, not {cid_version}")
+        reader = _CountingReader(stream, name or "file", progress, total)
+        with self._errors("add a file"):
+            try:
+                added = self._client.add(
+                    reader,
+                    cid_version=cid_version,
+                    # the client sends raw-leaves=false unless told; kubo's CIDv1 default is raw
+                    raw_leaves=cid_version == 1,
+                    only_hash=only_hash,
+                    pin=pin,
+                )
+            except OSError as exc:
+                raise IpfsError(f"cannot read {name or 'input'}: {exc.strerror or exc}") from None
+            return AddResult(cid=added["Hash"], size=reader.count, dag_size=int(added["Size"]), name=name)
+
+    # ---- reading --------------------------------------------------------------------------
+
+    def cat(self, cid: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Stream a file's bytes from the node (which checks each block as it reads it)."""
+        if offset < 0 or (length is not None and length < 0):
+            raise IpfsError("offset and length must not be negative")
+        root = str(parse_cid(cid))
+        with self._errors(f"cat {root}"):
+            chunks = self._client.cat(root, offset=offset, length=length, stream=True)
+            first = next(chunks, b"")  # an unknown CID fails here, before any byte is used
+        return self._guarded(f"cat {root}", first, chunks)
+
+    def _guarded(self, action: str, first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        with self._errors(action):
+            if first:
+                yield first
+            for chunk in chunks:
+                yield chunk
+
+    def read_bytes(self, cid: str) -> bytes:
+        """A whole file's bytes (for small content; use ``cat`` for large files)."""
+        return b"".join(self.cat(cid))
+
+    def get_block(self, cid: str) -> bytes:
+        """One raw block from the node."""
+        root = str(parse_cid(cid))
+        with self._errors(f"get block {root}"):
+            return bytes(self._client.block.get(root))
+
+    def verify(self, cid: str) -> None:
+        """Fetch the whole DAG as a CAR and check every block against its CID here.
+
+        The export is spooled to a temporary file, so memory stays constant for any size.
+        """
+        root = str(parse_cid(cid))
+        with tempfile.TemporaryFile() as spool:
+            self.export_car(root, spool)
+            spool.seek(0)
+            try:
+                read_header(spool)
+                for section in read_sections(spool):
+                    if not block_matches(split_cid(section.cid)[1], section.data):
+                        raise BlockCorruptedError(cid_text(section.cid))
+            except CarFormatError as exc:
+                raise IpfsError(f"IPFS node at {self.api} sent a broken DAG export: {exc}") from None
+
+    # ---- pins and GC ----------------------------------------------------------------------
+
+    def pin_add(self, cid: str) -> list[str]:
+        """Pin recursively on the node (fetching the DAG if the node must)."""
+        root = str(parse_cid(cid))
+        with self._errors(f"pin {root}"):
+            return list(self._client.pin.add(root)["Pins"])
+
+    def pin_rm(self, cid: str) -> list[str]:
+        """Remove a recursive pin on the node."""
+        root = str(parse_cid(cid))
+        with self._errors(f"unpin {root}"):
+            return list(self._client.pin.rm(root)["Pins"])
+
+    def pin_ls(self) -> list[str]:
+        """The node's recursive pins, sorted."""
+        with self._errors("list pins"):
+            return sorted(self._client.pin.ls(type="recursive")["Keys"])
+
+    def gc(self) -> list[str]:
+        """Run the node's garbage collector; returns the removed blocks' CIDs."""
+        with self._errors("collect garbage"):
+            return [item["Key"]["/"] for item in self._client.repo.gc() if "Key" in item]
+
+    # ---- CAR ------------------------------------------------------------------------------
+
+    def export_car(self, cid: str, out: BinaryIO) -> None:
+        """Stream ``ipfs dag export`` of ``cid`` into ``out``."""
+        root = str(parse_cid(cid))
+        with self._errors(f"export {root}"):
+            for chunk in self._client.dag.export(root, stream=True):
+                out.write(chunk)
+
+    def import_car(self, stream: BinaryIO, *, pin_roots: bool = True) -> ImportResult:
+        """Upload a CAR to ``ipfs dag import``; the node verifies and pins its roots."""
+        reader = _CountingReader(stream, "import.car", None, 0)
+        with self._errors("import a CAR"):
+            items = list(
+                self._client.dag.imprt(
+                    reader, stream=True, opts={"pin-roots": pin_roots, "stats": True}
+                )
+            )
+        roots = tuple(
+            ImportedRoot(cid=item["Root"]["Cid"]["/"], pin_error=item["Root"].get("PinErrorMsg", ""))
+            for item in items
+            if "Root" in item
+        )
+        stats = next((item["Stats"] for item in items if "Stats" in item), {})
+        return ImportResult(
+            roots=roots,
+            blocks=int(stats.get("BlockCount", 0)),
+            bytes=int(stats.get("BlockBytesCount", 0)),
+        )
