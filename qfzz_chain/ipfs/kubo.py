@@ -18,21 +18,21 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 import ipfshttpclient
+import requests
 from ipfshttpclient import exceptions as client_errors
 
 from qfzz_chain.ipfs.car import read_header, read_sections
-from qfzz_chain.ipfs.cid import block_matches, cid_text, parse_cid, split_cid
+from qfzz_chain.ipfs.cid import DAG_PB, block_matches, cid_bytes, cid_text, parse_cid, split_cid
+from qfzz_chain.ipfs.dagpb import decode_node
 from qfzz_chain.ipfs.errors import (
     BlockCorruptedError,
+    BlockNotFoundError,
     CarFormatError,
     IpfsError,
     NodeUnavailableError,
 )
 from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
 
-# ipfshttpclient 0.7 passes urllib3 a "strict" argument that urllib3 2 ignores with a
-# FutureWarning on every connection pool; it is noise to the user, not something to act on.
-warnings.filterwarnings("ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning)
 
 
 def to_multiaddr(api: str) -> str:
@@ -101,13 +101,23 @@ class KuboStore:
     def _errors(self, action: str) -> Iterator[None]:
         """Turn the client's exceptions into one clear project error."""
         try:
-            yield
+            with warnings.catch_warnings():
+                # ipfshttpclient 0.7 passes urllib3 2 a "strict" argument it ignores with a
+                # FutureWarning per connection pool: noise to the user, nothing to act on.
+                warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
+                yield
         except client_errors.ErrorResponse as exc:
             raise IpfsError(f"IPFS node at {self.api} refused to {action}: {exc}") from None
         except client_errors.ConnectionError:
             raise NodeUnavailableError(f"cannot reach the IPFS node at {self.api} (is it running?)") from None
         except client_errors.TimeoutError:
             raise NodeUnavailableError(f"the IPFS node at {self.api} timed out while trying to {action}") from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+            # kubo (and `qfzz ipfs serve`) cut a streamed answer short when a block fails
+            raise IpfsError(
+                f"the IPFS node at {self.api} broke off the transfer while trying to {action}: "
+                "content is missing or corrupted on the node"
+            ) from None
         except (client_errors.Error, ValueError, KeyError, TypeError) as exc:
             raise NodeUnavailableError(
                 f"the IPFS node at {self.api} answered unexpectedly while trying to {action}: {exc}"
@@ -206,21 +216,32 @@ class KuboStore:
             return bytes(self._client.block.get(root))
 
     def verify(self, cid: str) -> None:
-        """Fetch the whole DAG as a CAR and check every block against its CID here.
+        """Fetch the whole DAG as a CAR and check it here: every block against its CID, and
+        every dag-pb link against the blocks received (a node may end a stream early).
 
         The export is spooled to a temporary file, so memory stays constant for any size.
         """
-        root = str(parse_cid(cid))
+        root = cid_bytes(cid)
+        received: set[bytes] = set()
+        linked: dict[bytes, bytes] = {split_cid(root)[1]: root}
         with tempfile.TemporaryFile() as spool:
-            self.export_car(root, spool)
+            self.export_car(cid, spool)
             spool.seek(0)
             try:
                 read_header(spool)
                 for section in read_sections(spool):
-                    if not block_matches(split_cid(section.cid)[1], section.data):
+                    codec, multihash = split_cid(section.cid)
+                    if not block_matches(multihash, section.data):
                         raise BlockCorruptedError(cid_text(section.cid))
-            except CarFormatError as exc:
+                    received.add(multihash)
+                    if codec == DAG_PB:
+                        for link in decode_node(section.data).links:
+                            linked.setdefault(split_cid(link.cid)[1], link.cid)
+            except (CarFormatError, ValueError) as exc:
                 raise IpfsError(f"IPFS node at {self.api} sent a broken DAG export: {exc}") from None
+        for multihash, link in linked.items():
+            if multihash not in received:
+                raise BlockNotFoundError(cid_text(link))
 
     # ---- pins and GC ----------------------------------------------------------------------
 
