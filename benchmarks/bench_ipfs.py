@@ -22,13 +22,14 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 from _results import write_results  # benchmarks/ is on sys.path when run as a script
 
 from qfzz_chain.ipfs.embedded import EmbeddedStore
 
 MB = 1_000_000
+T = TypeVar("T")
 
 
 def write_test_file(path: Path, size: int) -> None:
@@ -39,11 +40,16 @@ def write_test_file(path: Path, size: int) -> None:
             handle.write(rng.randbytes(min(MB, size - start)))
 
 
-def timed(action: Callable[[], object]) -> float:
+def timed(action: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[float, T]:
+    """Seconds taken by ``action(*args, **kwargs)`` after flushing earlier writes, and its result."""
     os.sync()
     start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
+    result = action(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def read_all(store: EmbeddedStore, cid: str) -> int:
+    return sum(len(piece) for piece in store.cat(cid))
 
 
 def main() -> None:
@@ -66,21 +72,19 @@ def main() -> None:
         tracemalloc.stop()
         rss_growth_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
 
-        hash_times = [
-            timed(lambda: EmbeddedStore(scratch_path / "unused").add_file(source, only_hash=True))
-            for _ in range(options.repeat)
-        ]
+        hasher = EmbeddedStore(scratch_path / "unused")
+        hash_times = [timed(hasher.add_file, source, only_hash=True)[0] for _ in range(options.repeat)]
 
         add_times, add_v1_times, cat_times = [], [], []
         cid = ""
         for run in range(options.repeat):
             store = EmbeddedStore(scratch_path / f"repo-{run}")
-            result = {}
-            add_times.append(timed(lambda: result.update(added=store.add_file(source))))
-            cid = result["added"].cid
-            cat_times.append(timed(lambda: sum(len(piece) for piece in store.cat(cid))))
+            seconds, added = timed(store.add_file, source)
+            add_times.append(seconds)
+            cid = added.cid
+            cat_times.append(timed(read_all, store, cid)[0])
             v1_store = EmbeddedStore(scratch_path / f"repo-v1-{run}")
-            add_v1_times.append(timed(lambda: v1_store.add_file(source, cid_version=1)))
+            add_v1_times.append(timed(v1_store.add_file, source, cid_version=1)[0])
 
 
     def rate(times: list[float]) -> float:

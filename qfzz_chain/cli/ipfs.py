@@ -11,6 +11,9 @@ import click
 
 from qfzz_chain.cli._output import emit, json_option, table, to_jsonable
 from qfzz_chain.errors import IpfsError
+from qfzz_chain.ipfs import open_store
+from qfzz_chain.ipfs.embedded import EmbeddedStore
+from qfzz_chain.ipfs.server import make_server
 
 # Files at least this large get a progress bar even when stderr is not a terminal.
 _LARGE_FILE_BYTES = 32 * 1024 * 1024
@@ -19,8 +22,6 @@ _CID = click.argument("cid", metavar="CID")
 
 def _store(ctx: click.Context):
     """The backend chosen once per invocation: kubo when --api/QFZZ_IPFS_API is set, else embedded."""
-    from qfzz_chain.ipfs import open_store
-
     options = ctx.find_object(_Options) or _Options(None)
     if options.store is None:
         options.store = open_store(options.api)
@@ -72,7 +73,9 @@ def ipfs(ctx: click.Context, api: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the CID.")
 @json_option
 @click.pass_context
-def add(ctx: click.Context, file: Path, cid_version: int, only_hash: bool, quiet: bool, as_json: bool) -> None:
+def add(
+    ctx: click.Context, file: Path, cid_version: int, only_hash: bool, quiet: bool, as_json: bool
+) -> None:
     """Add FILE (256 KiB chunks, balanced DAG) and pin it; print its CID.
 
     The CID equals what `ipfs add FILE` (with the same --cid-version) gives on any kubo node.
@@ -229,7 +232,9 @@ def gc(ctx: click.Context, as_json: bool) -> None:
 
 @ipfs.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option(
+    "--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request to stderr.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, quiet: bool) -> None:
@@ -243,9 +248,6 @@ def serve(ctx: click.Context, host: str, port: int, quiet: bool) -> None:
     The RPC API can add and delete content: keep it on 127.0.0.1 unless the network is trusted.
     Stop with Ctrl-C.
     """
-    from qfzz_chain.ipfs.embedded import EmbeddedStore
-    from qfzz_chain.ipfs.server import make_server
-
     store = _store(ctx)
     if not isinstance(store, EmbeddedStore):
         raise IpfsError("serve exposes the embedded store; unset QFZZ_IPFS_API / --api to use it")

@@ -13,7 +13,7 @@ import fcntl
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
 from qfzz_chain.ipfs.errors import BlockCorruptedError, BlockNotFoundError
@@ -55,7 +55,7 @@ class FlatBlockstore:
             raise BlockCorruptedError(cid_text(cid))
         return data
 
-    def scratch_file(self) -> tempfile._TemporaryFileWrapper:
+    def scratch_file(self) -> IO[bytes]:
         """A named temp file on the blockstore's file system, for a later atomic rename."""
         self._tmp.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile(dir=self._tmp, prefix="block-", delete=False)

@@ -101,7 +101,7 @@ class UnixfsNode:
 
 def encode_node(links: Sequence[Link], data: bytes | None) -> bytes:
     """Serialise a dag-pb node in canonical form (links first, then data)."""
-    links_part = PBNode(Links=[PBLink(Hash=l.cid, Name=l.name, Tsize=l.tsize) for l in links])
+    links_part = PBNode(Links=[PBLink(Hash=link.cid, Name=link.name, Tsize=link.tsize) for link in links])
     data_part = PBNode(Data=data) if data is not None else PBNode()
     return links_part.SerializeToString() + data_part.SerializeToString()
 
@@ -113,7 +113,7 @@ def decode_node(block: bytes) -> Node:
         message.ParseFromString(block)
     except DecodeError as exc:
         raise ValueError(f"not a dag-pb node: {exc}") from None
-    links = tuple(Link(cid=l.Hash, tsize=l.Tsize, name=l.Name) for l in message.Links)
+    links = tuple(Link(cid=link.Hash, tsize=link.Tsize, name=link.Name) for link in message.Links)
     return Node(links=links, data=message.Data if message.HasField("Data") else None)
 
 

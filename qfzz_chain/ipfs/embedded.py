@@ -13,6 +13,7 @@ Reads stream one block at a time and check every block against its hash.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tempfile
@@ -23,12 +24,19 @@ import dag_cbor
 from multiformats import CID
 
 from qfzz_chain.ipfs.blockstore import FlatBlockstore, file_lock
-from qfzz_chain.ipfs.car import encode_header, encode_section, read_header, read_sections, verify_section
+from qfzz_chain.ipfs.car import (
+    encode_header,
+    encode_section,
+    read_header,
+    read_sections,
+    verify_section,
+)
 from qfzz_chain.ipfs.cid import DAG_CBOR, DAG_PB, RAW, cid_bytes, cid_text, split_cid
 from qfzz_chain.ipfs.dagpb import UNIXFS_FILE, UNIXFS_RAW, decode_node, decode_unixfs
 from qfzz_chain.ipfs.errors import BlockNotFoundError, IpfsError, NotAFileError
 from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
 from qfzz_chain.ipfs.unixfs import file_blocks, read_chunks
+
 
 class EmbeddedStore:
     """A ``ContentStore`` on the local disk, needing no IPFS daemon."""
@@ -80,8 +88,6 @@ class EmbeddedStore:
 
     def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False) -> AddResult:
         """Store and pin ``data`` as a UnixFS file."""
-        import io
-
         return self.add_stream(io.BytesIO(data), cid_version=cid_version, only_hash=only_hash)
 
     def add_stream(
@@ -175,7 +181,8 @@ class EmbeddedStore:
             raise NotAFileError(f"{cid_text(cid)} is a UnixFS directory or special node, not a file")
         if len(unixfs.blocksizes) != len(node.links):
             raise NotAFileError(f"{cid_text(cid)} is a malformed UnixFS file: links and sizes disagree")
-        return unixfs.data, [(link.cid, size) for link, size in zip(node.links, unixfs.blocksizes)]
+        children = zip(node.links, unixfs.blocksizes, strict=True)
+        return unixfs.data, [(link.cid, size) for link, size in children]
 
     def _read_range(self, cid: bytes, data: bytes, start: int, end: int | None) -> Iterator[bytes]:
         own, children = self._file_parts(cid, data)

@@ -22,7 +22,14 @@ import requests
 from ipfshttpclient import exceptions as client_errors
 
 from qfzz_chain.ipfs.car import read_header, read_sections
-from qfzz_chain.ipfs.cid import DAG_PB, block_matches, cid_bytes, cid_text, parse_cid, split_cid
+from qfzz_chain.ipfs.cid import (
+    DAG_PB,
+    block_matches,
+    cid_bytes,
+    cid_text,
+    parse_cid,
+    split_cid,
+)
 from qfzz_chain.ipfs.dagpb import decode_node
 from qfzz_chain.ipfs.errors import (
     BlockCorruptedError,
@@ -32,7 +39,6 @@ from qfzz_chain.ipfs.errors import (
     NodeUnavailableError,
 )
 from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
-
 
 
 def to_multiaddr(api: str) -> str:
@@ -104,14 +110,18 @@ class KuboStore:
             with warnings.catch_warnings():
                 # ipfshttpclient 0.7 passes urllib3 2 a "strict" argument it ignores with a
                 # FutureWarning per connection pool: noise to the user, nothing to act on.
-                warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
+                warnings.filterwarnings(
+                    "ignore", message="The 'strict' parameter", category=FutureWarning
+                )
                 yield
         except client_errors.ErrorResponse as exc:
             raise IpfsError(f"IPFS node at {self.api} refused to {action}: {exc}") from None
         except client_errors.ConnectionError:
             raise NodeUnavailableError(f"cannot reach the IPFS node at {self.api} (is it running?)") from None
         except client_errors.TimeoutError:
-            raise NodeUnavailableError(f"the IPFS node at {self.api} timed out while trying to {action}") from None
+            raise NodeUnavailableError(
+                f"the IPFS node at {self.api} timed out while trying to {action}"
+            ) from None
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
             # kubo (and `qfzz ipfs serve`) cut a streamed answer short when a block fails
             raise IpfsError(

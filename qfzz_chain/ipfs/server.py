@@ -210,7 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.access_log:
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
 
-    def _send_bytes(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _send_bytes(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -575,7 +577,11 @@ class IpfsHttpServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
-def make_server(store: EmbeddedStore, host: str = "127.0.0.1", port: int = 5001, *, access_log: bool = True) -> IpfsHttpServer:
-    """Bind the RPC API and gateway on ``host:port`` (port 0 picks a free one); call
-    ``serve_forever()`` on the result, ``shutdown()`` from another thread to stop it."""
+def make_server(
+    store: EmbeddedStore, host: str = "127.0.0.1", port: int = 5001, *, access_log: bool = True
+) -> IpfsHttpServer:
+    """Bind the RPC API and gateway on ``host:port`` (port 0 picks a free one).
+
+    Call ``serve_forever()`` on the result, and ``shutdown()`` from another thread to stop it.
+    """
     return IpfsHttpServer(store, host, port, access_log=access_log)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Protocol
 
+from qfzz_chain.config import ipfs_repo_path
+
 # progress(bytes_done, bytes_total); bytes_total is 0 when the size is not known in advance.
 Progress = Callable[[int, int], None]
 
@@ -128,9 +130,9 @@ def open_store(api_url: str | None = None) -> ContentStore:
     ``api_url`` is an HTTP URL (``http://127.0.0.1:5001``) or a multiaddr
     (``/ip4/127.0.0.1/tcp/5001/http``). The embedded store lives in ``ipfs_repo_path()``.
     """
-    from qfzz_chain.config import ipfs_repo_path
-
     api = api_url or os.environ.get(API_ENV_VAR) or None
+    # Backends are imported on demand: the kubo client pulls in requests, which the embedded
+    # store (and a quick `qfzz ipfs cat`) does not need; both import this module.
     if api:
         from qfzz_chain.ipfs.kubo import KuboStore
 

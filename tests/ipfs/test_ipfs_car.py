@@ -10,7 +10,12 @@ from ipfs_test_support import CHUNK, pseudo_random_bytes, repo_snapshot
 from multiformats import CID, varint
 
 from qfzz_chain.ipfs import CarFormatError
-from qfzz_chain.ipfs.car import encode_header, encode_section, read_header, read_sections
+from qfzz_chain.ipfs.car import (
+    encode_header,
+    encode_section,
+    read_header,
+    read_sections,
+)
 from qfzz_chain.ipfs.cid import block_cid, cid_bytes, cid_text
 from qfzz_chain.ipfs.embedded import EmbeddedStore
 

@@ -52,7 +52,9 @@ def test_cat_ranges_match_slices(store):
     content = pseudo_random_bytes(3 * CHUNK + 100, seed=3)
     for cid_version in (0, 1):
         cid = store.add_bytes(content, cid_version=cid_version).cid
-        for offset, length in [(0, 10), (CHUNK - 3, 6), (CHUNK, CHUNK), (5, None), (3 * CHUNK + 99, 50), (len(content), 5), (0, 0)]:
+        ranges = [(0, 10), (CHUNK - 3, 6), (CHUNK, CHUNK), (5, None), (3 * CHUNK + 99, 50)]
+        ranges += [(len(content), 5), (0, 0)]
+        for offset, length in ranges:
             expected = content[offset:] if length is None else content[offset : offset + length]
             assert b"".join(store.cat(cid, offset=offset, length=length)) == expected
 
