@@ -11,7 +11,7 @@ import click
 
 from qfzz_chain.cli._output import emit, json_option, table, to_jsonable
 from qfzz_chain.errors import IpfsError
-from qfzz_chain.ipfs import open_store
+from qfzz_chain.ipfs import ContentStore, open_store
 from qfzz_chain.ipfs.embedded import EmbeddedStore
 from qfzz_chain.ipfs.server import make_server
 
@@ -20,7 +20,7 @@ _LARGE_FILE_BYTES = 32 * 1024 * 1024
 _CID = click.argument("cid", metavar="CID")
 
 
-def _store(ctx: click.Context):
+def _store(ctx: click.Context) -> ContentStore:
     """The backend chosen once per invocation: kubo when --api/QFZZ_IPFS_API is set, else embedded."""
     options = ctx.find_object(_Options) or _Options(None)
     if options.store is None:
@@ -32,7 +32,7 @@ def _store(ctx: click.Context):
 class _Options:
     def __init__(self, api: str | None):
         self.api = api
-        self.store = None
+        self.store: ContentStore | None = None
 
 
 @click.group()
@@ -116,9 +116,15 @@ def cat(ctx: click.Context, cid: str) -> None:
     Fails before writing anything if CID is malformed or not in the store.
     """
     out = click.get_binary_stream("stdout")
-    for piece in _store(ctx).cat(cid):
-        out.write(piece)
-    out.flush()
+    try:
+        for piece in _store(ctx).cat(cid):
+            out.write(piece)
+        out.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining
+        # about the unflushable stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
 
 
 @ipfs.command()

@@ -116,7 +116,7 @@ def read_header(stream: BinaryIO) -> list[bytes]:
     roots = header.get("roots")
     if not isinstance(roots, list) or not all(isinstance(root, CID) for root in roots):
         raise CarFormatError("malformed CAR: header roots are not a list of CIDs")
-    return [bytes(root) for root in roots]
+    return [bytes(root) for root in roots if isinstance(root, CID)]
 
 
 def read_sections(stream: BinaryIO) -> Iterator[CarSection]:

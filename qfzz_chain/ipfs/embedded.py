@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import IO, Any, BinaryIO, Iterator
 
 import dag_cbor
 from multiformats import CID
@@ -305,7 +305,7 @@ class EmbeddedStore:
 
     # ---- CAR ------------------------------------------------------------------------------
 
-    def export_car(self, cid: str, out: BinaryIO) -> None:
+    def export_car(self, cid: str, out: IO[bytes]) -> None:
         """Write the DAG under ``cid`` as CAR v1, blocks in depth-first order like kubo."""
         root = cid_bytes(cid)
         blocks = self._walk(root)

@@ -15,7 +15,7 @@ import tempfile
 import urllib.parse
 import warnings
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import IO, Any, BinaryIO, Iterator
 
 import ipfshttpclient
 import requests
@@ -249,9 +249,9 @@ class KuboStore:
                             linked.setdefault(split_cid(link.cid)[1], link.cid)
             except (CarFormatError, ValueError) as exc:
                 raise IpfsError(f"IPFS node at {self.api} sent a broken DAG export: {exc}") from None
-        for multihash, link in linked.items():
+        for multihash, linked_cid in linked.items():
             if multihash not in received:
-                raise BlockNotFoundError(cid_text(link))
+                raise BlockNotFoundError(cid_text(linked_cid))
 
     # ---- pins and GC ----------------------------------------------------------------------
 
@@ -279,7 +279,7 @@ class KuboStore:
 
     # ---- CAR ------------------------------------------------------------------------------
 
-    def export_car(self, cid: str, out: BinaryIO) -> None:
+    def export_car(self, cid: str, out: IO[bytes]) -> None:
         """Stream ``ipfs dag export`` of ``cid`` into ``out``."""
         root = str(parse_cid(cid))
         with self._errors(f"export {root}"):
@@ -300,7 +300,7 @@ class KuboStore:
             for item in items
             if "Root" in item
         )
-        stats = next((item["Stats"] for item in items if "Stats" in item), {})
+        stats: dict[str, Any] = next((item["Stats"] for item in items if "Stats" in item), {})
         return ImportResult(
             roots=roots,
             blocks=int(stats.get("BlockCount", 0)),

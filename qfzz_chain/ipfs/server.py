@@ -22,7 +22,7 @@ import sys
 import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, cast
 
 import multipart
 
@@ -85,7 +85,7 @@ def parse_byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 class _ChunkedBody(io.RawIOBase):
     """A request body sent with ``Transfer-Encoding: chunked``, decoded as it is read."""
 
-    def __init__(self, raw: BinaryIO):
+    def __init__(self, raw: io.BufferedIOBase):
         self._raw = raw
         self._left = 0
         self._done = False
@@ -122,7 +122,7 @@ class _ChunkedBody(io.RawIOBase):
 class _LimitedBody(io.RawIOBase):
     """A request body of known ``Content-Length``."""
 
-    def __init__(self, raw: BinaryIO, length: int):
+    def __init__(self, raw: io.BufferedIOBase, length: int):
         self._raw = raw
         self._left = length
 
@@ -268,7 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         writer = Writer()
         try:
-            produce(writer)
+            produce(cast(BinaryIO, writer))
         except (IpfsError, ClientError) as exc:
             if writer.started:
                 self.log_error("stream aborted: %s", exc)
@@ -573,7 +573,7 @@ class IpfsHttpServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         """The base URL clients use, e.g. ``http://127.0.0.1:5001``."""
-        host, port = self.server_address[:2]
+        host, port = self.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Protocol
+from typing import IO, BinaryIO, Callable, Iterator, Protocol
 
 from qfzz_chain.config import ipfs_repo_path
 
@@ -107,7 +107,7 @@ class ContentStore(Protocol):
         """The recursively pinned CIDs."""
         ...
 
-    def export_car(self, cid: str, out: BinaryIO) -> None:
+    def export_car(self, cid: str, out: IO[bytes]) -> None:
         """Write the DAG under ``cid`` to ``out`` as CAR v1 (``ipfs dag export``)."""
         ...
 

@@ -153,3 +153,15 @@ def test_help_teaches(home):
     text = ok(qfzz(home, "--help"))
     assert "QFZZ_IPFS_API" in text and "qfzz ipfs add song.wav" in text
     assert "--cid-version" in ok(qfzz(home, "add", "--help"))
+
+
+def test_large_files_show_progress_on_stderr(home, tmp_path):
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as handle:  # sparse: 32 MiB of zeros costs no disk
+        handle.truncate(32 * 1024 * 1024)
+    result = qfzz(home, "add", str(big))
+    assert ok(result).startswith("added Qm")
+    assert "adding big.bin" in result.stderr.decode()
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"tiny")
+    assert qfzz(home, "add", str(small)).stderr == b""  # no bar for small files off a terminal
