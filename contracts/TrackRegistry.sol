@@ -10,8 +10,11 @@ import {ITrackRegistry} from "../interfaces/ITrackRegistry.sol";
 /// @title TrackRegistry
 /// @notice Permissionless attribution of tracks to artists by IPFS content CID. There is no
 /// owner: a track's artist alone can update its metadata or hand its attribution over.
-/// @dev Gas: one new storage slot per track (plus one for a track with parents, and the
-/// artist's nonce on a relayed registration); everything else is emitted.
+/// @dev Gas: one new storage slot per track (plus one for a track with parents); everything
+/// else is emitted. Relayed signatures carry the artist's nonce as a counter, as Seaport's
+/// order counter: it is read, not consumed, because a content CID registers only once and
+/// so a signature cannot be replayed; `invalidateNonce` bumps it to void every signature
+/// not yet relayed. This keeps relaying a fresh artist's track from writing a second slot.
 contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
     /// @inheritdoc ITrackRegistry
     uint256 public constant MAX_PARENTS = 16;
@@ -61,7 +64,7 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
                 _hashCid(content),
                 _hashCid(metadata),
                 _hashParents(parents),
-                _useNonce(artist),
+                nonces(artist),
                 deadline
             )
         );

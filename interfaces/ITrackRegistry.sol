@@ -59,7 +59,7 @@ interface ITrackRegistry {
     /// @notice `to` accepted the attribution of the track from `from`.
     event AttributionTransferred(bytes32 indexed trackId, address indexed from, address indexed to);
 
-    /// @notice `artist` burned nonce `nonce`, voiding any signature made with it.
+    /// @notice `artist` moved their nonce on from `nonce`, voiding every signature made with it.
     event NonceInvalidated(address indexed artist, uint256 nonce);
 
     /// @notice A track with this content digest is already registered.
@@ -95,6 +95,9 @@ interface ITrackRegistry {
         returns (bytes32 trackId);
 
     /// @notice Register a track for `artist`, who signed the fields (EIP-712) and pays no gas.
+    /// The signature covers the artist's current nonce, which registering does not consume: the
+    /// content CID registers once, so a signature cannot be replayed, and an artist can sign many
+    /// registrations for a relayer to submit in any order. `invalidateNonce` voids them all.
     /// @param artist The artist who signed and to whom the track is attributed.
     /// @param content The CID of the audio.
     /// @param metadata The CID of the metadata JSON.
@@ -125,7 +128,7 @@ interface ITrackRegistry {
     /// @param trackId The track.
     function acceptAttributionTransfer(bytes32 trackId) external;
 
-    /// @notice Burn the sender's current nonce, voiding signatures not yet relayed.
+    /// @notice Move the sender's nonce on, voiding every signature not yet relayed.
     function invalidateNonce() external;
 
     /// @notice The stored record of a track; reverts `TrackNotRegistered` for an unknown id.

@@ -34,7 +34,10 @@ class CidParts:
         return cls(cid.version, cid.codec.code, cid.hashfun.code, bytes(cid.raw_digest))
 
     @classmethod
-    def from_tuple(cls, value: tuple) -> "CidParts":
+    def from_tuple(cls, value) -> "CidParts":
+        """From the contract's struct as a tuple, or as the mapping web3 decodes events into."""
+        if hasattr(value, "keys"):
+            value = (value["version"], value["codec"], value["hashFunction"], value["digest"])
         version, codec, hash_function, digest = value
         return cls(int(version), int(codec), int(hash_function), bytes(digest))
 
@@ -55,6 +58,13 @@ class Parent:
 
     track_id: bytes
     relation: Relation
+
+    @classmethod
+    def from_tuple(cls, value) -> "Parent":
+        if hasattr(value, "keys"):
+            value = (value["trackId"], value["relation"])
+        track_id, relation = value
+        return cls(bytes(track_id), Relation(relation))
 
     def as_tuple(self) -> tuple[bytes, int]:
         return (self.track_id, int(self.relation))

@@ -13,12 +13,12 @@ import click
 
 from qfzz_chain.errors import QfzzError
 
-# name -> "module:attribute" of a click command or group
+# name -> ("module:attribute" of a click group, the one-line help `qfzz --help` shows)
 _SUBCOMMANDS = {
-    "chain": "qfzz_chain.cli.chain:chain",
-    "track": "qfzz_chain.cli.track:track",
-    "ipfs": "qfzz_chain.cli.ipfs:ipfs",
-    "recommend": "qfzz_chain.cli.recommend:recommend",
+    "chain": ("qfzz_chain.cli.chain:chain", "Run a local chain and deploy the contracts."),
+    "track": ("qfzz_chain.cli.track:track", "Register tracks by IPFS CID; show and list them."),
+    "ipfs": ("qfzz_chain.cli.ipfs:ipfs", "Add, read, pin, export and serve content (kubo-compatible)."),
+    "recommend": ("qfzz_chain.cli.recommend:recommend", "Recommend music with explanations; evaluate models."),
 }
 
 
@@ -28,9 +28,14 @@ class _LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in _SUBCOMMANDS:
-            module_name, attribute = _SUBCOMMANDS[name].split(":")
+            module_name, attribute = _SUBCOMMANDS[name][0].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _SUBCOMMANDS[name][1]) for name in self.list_commands(ctx) if name in _SUBCOMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +46,7 @@ def cli() -> None:
     \b
     Typical session:
       qfzz chain up                      start a local chain (state kept on disk)
-      brownie run scripts/deploy.py --network qfzz-local
+      qfzz chain deploy                  deploy the contracts, write the deployment record
       qfzz track register song.wav --title "My song"
       qfzz track list --json
 

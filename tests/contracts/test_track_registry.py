@@ -161,7 +161,7 @@ def test_relayed_registration_attributes_to_the_signer(registry, signer, account
     assert registry.getTrack(content[3])["artist"] == signer.address
     event = tx.events["TrackRegistered"]
     assert event["artist"] == signer.address and event["relayer"] == relayer
-    assert registry.nonces(signer.address) == 1
+    assert registry.nonces(signer.address) == 0  # a counter, not consumed: see invalidateNonce
 
 
 def test_relayed_registration_with_parents(registry, signer, artist, accounts):
@@ -205,18 +205,31 @@ def test_replayed_signature_reverts(registry, signer, accounts):
     content = cid_v0()
     args = relayed_args(registry, signer, content, cid_v0())
     registry.registerTrackFor(*args, {"from": accounts[5]})
-    with reverts_with("InvalidSignature"):  # the nonce moved on before the duplicate check
+    with reverts_with("TrackAlreadyRegistered"):  # a CID registers once: the signature is spent
         registry.registerTrackFor(*args, {"from": accounts[6]})
 
 
-def test_invalidated_nonce_voids_outstanding_signature(registry, signer, accounts):
-    args = relayed_args(registry, signer, cid_v0(), cid_v0())
+def test_signatures_at_one_nonce_relay_in_any_order(registry, signer, accounts):
+    first, second = cid_v0(), cid_v1_raw()
+    first_args = relayed_args(registry, signer, first, cid_v0())
+    second_args = relayed_args(registry, signer, second, cid_v0())
+    registry.registerTrackFor(*second_args, {"from": accounts[5]})
+    registry.registerTrackFor(*first_args, {"from": accounts[6]})
+    assert registry.getTrack(first[3])["artist"] == registry.getTrack(second[3])["artist"] == signer.address
+
+
+def test_invalidated_nonce_voids_every_outstanding_signature(registry, signer, accounts):
+    outstanding = [relayed_args(registry, signer, cid_v0(), cid_v0()) for _ in range(2)]
     accounts[0].transfer(signer.address, "1 ether")
     brownie.accounts.add(signer.key.hex())
     tx = registry.invalidateNonce({"from": signer.address})
     assert tx.events["NonceInvalidated"]["nonce"] == 0
-    with reverts_with("InvalidSignature"):
-        registry.registerTrackFor(*args, {"from": accounts[5]})
+    assert registry.nonces(signer.address) == 1
+    for args in outstanding:
+        with reverts_with("InvalidSignature"):
+            registry.registerTrackFor(*args, {"from": accounts[5]})
+    fresh = relayed_args(registry, signer, cid_v0(), cid_v0())  # signed at the new nonce
+    registry.registerTrackFor(*fresh, {"from": accounts[5]})
 
 
 def test_eip712_domain_matches_the_python_signer(registry):

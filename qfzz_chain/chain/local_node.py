@@ -1,0 +1,143 @@
+"""A local anvil in the background whose state survives ``qfzz chain down`` / ``up``.
+
+State lives in ``$QFZZ_HOME/chain/``: anvil's state dump (``state.json``, written every few
+seconds and on shutdown, loaded at start), the running node's pid and port (``node.json``)
+and its log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import requests
+
+from qfzz_chain.config import PROJECT_ROOT, qfzz_home
+from qfzz_chain.errors import ChainError
+
+DEFAULT_PORT = 8645  # Brownie's network `qfzz-local` points here
+CHAIN_ID = 31337
+STATE_INTERVAL_SECONDS = 2
+START_TIMEOUT_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class LocalNode:
+    pid: int
+    port: int
+    state_file: str
+    log_file: str
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def chain_dir() -> Path:
+    return qfzz_home() / "chain"
+
+
+def _node_file() -> Path:
+    return chain_dir() / "node.json"
+
+
+def anvil_executable() -> str:
+    found = shutil.which("anvil") or str(PROJECT_ROOT / "node_modules" / ".bin" / "anvil")
+    if not Path(found).exists():
+        raise ChainError("anvil not found: run `make` (it installs @foundry-rs/anvil from npm) or put anvil on PATH")
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers kill(0); its /proc status says so
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+        return reply.ok and "result" in reply.json()
+    except (requests.exceptions.RequestException, ValueError):
+        return False
+
+
+def status() -> LocalNode | None:
+    """The running local node, or None (a stale record of a dead node is removed)."""
+    try:
+        node = LocalNode(**json.loads(_node_file().read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if not _alive(node.pid):
+        _node_file().unlink(missing_ok=True)
+        return None
+    return node
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def up(port: int = DEFAULT_PORT) -> tuple[LocalNode, bool]:
+    """Start the local node (loading saved state) unless it runs; returns (node, started_now)."""
+    running = status()
+    if running is not None:
+        return running, False
+    if not _port_free(port):
+        raise ChainError(f"port {port} is taken by another program: stop it or pass --port")
+    directory = chain_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    state_file, log_file = directory / "state.json", directory / "anvil.log"
+    command = [
+        anvil_executable(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
+        "--state", str(state_file), "--state-interval", str(STATE_INTERVAL_SECONDS),
+    ]  # fmt: skip
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    node = LocalNode(process.pid, port, str(state_file), str(log_file))
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not _answers(node.rpc_url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise ChainError(f"anvil did not start on port {port}; see {log_file}")
+        time.sleep(0.1)
+    _node_file().write_text(json.dumps(asdict(node)))
+    return node, True
+
+
+def down() -> LocalNode | None:
+    """Stop the local node; anvil writes its state on SIGTERM. Returns the node it stopped."""
+    node = status()
+    if node is None:
+        return None
+    os.kill(node.pid, signal.SIGTERM)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while _alive(node.pid):
+        if time.monotonic() > deadline:
+            raise ChainError(f"anvil (pid {node.pid}) did not stop within {START_TIMEOUT_SECONDS} s")
+        time.sleep(0.05)
+    _node_file().unlink(missing_ok=True)
+    return node

@@ -1,0 +1,172 @@
+"""Client of the ``TrackRegistry`` contract: typed reads, writes and event history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from web3 import Web3
+
+from qfzz_chain.chain.deployment import DeploymentRecord
+from qfzz_chain.chain.signer import Sender
+from qfzz_chain.chain.transactions import Receipt, call, transact
+from qfzz_chain.chain.types import CidParts, Parent
+from qfzz_chain.errors import QfzzError
+
+LOG_CHUNK_BLOCKS = 10_000  # public RPCs cap eth_getLogs ranges
+
+
+class UnknownTrackError(QfzzError):
+    """No track is registered under the given id."""
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """The registry's stored record of a track, read back from the chain."""
+
+    track_id: bytes
+    artist: str
+    registered_at: int
+    content: CidParts
+    metadata_version: int
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A ``TrackRegistered`` event: the fields the artist registered, and where."""
+
+    track_id: bytes
+    artist: str
+    relayer: str
+    content: CidParts
+    metadata: CidParts
+    parents: tuple[Parent, ...]
+    block: int
+    transaction: str
+
+
+@dataclass(frozen=True)
+class MetadataVersion:
+    version: int
+    metadata: CidParts
+    block: int
+    transaction: str
+
+
+@dataclass(frozen=True)
+class AttributionChange:
+    from_artist: str
+    to_artist: str
+    block: int
+    transaction: str
+
+
+class TrackRegistry:
+    """Bound to one deployment of the registry on one chain."""
+
+    CONTRACT = "TrackRegistry"
+
+    def __init__(self, w3: Web3, record: DeploymentRecord):
+        deployment = record.contract(self.CONTRACT)
+        self.w3 = w3
+        self.abi = deployment.abi
+        self.address = deployment.address
+        self.first_block = deployment.block
+        self.contract = w3.eth.contract(address=Web3.to_checksum_address(deployment.address), abi=deployment.abi)
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    def is_registered(self, track_id: bytes) -> bool:
+        return call(self.abi, self.contract.functions.isRegistered(track_id))
+
+    def get(self, track_id: bytes) -> TrackRecord:
+        if not self.is_registered(track_id):
+            raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain")
+        artist, registered_at, version, codec, hash_function, metadata_version = call(
+            self.abi, self.contract.functions.getTrack(track_id)
+        )
+        return TrackRecord(
+            track_id, artist, registered_at, CidParts(version, codec, hash_function, track_id), metadata_version
+        )
+
+    def nonce(self, artist: str) -> int:
+        return call(self.abi, self.contract.functions.nonces(Web3.to_checksum_address(artist)))
+
+    # ---- writes ----------------------------------------------------------------------------
+
+    def register(self, sender: Sender, content: CidParts, metadata: CidParts, parents: tuple[Parent, ...] = ()) -> Receipt:
+        function = self.contract.functions.registerTrack(
+            content.as_tuple(), metadata.as_tuple(), [p.as_tuple() for p in parents]
+        )
+        return transact(self.w3, sender, self.abi, function)
+
+    def register_for(
+        self,
+        sender: Sender,
+        *,
+        artist: str,
+        content: CidParts,
+        metadata: CidParts,
+        parents: tuple[Parent, ...],
+        deadline: int,
+        signature: bytes,
+    ) -> Receipt:
+        function = self.contract.functions.registerTrackFor(
+            Web3.to_checksum_address(artist), content.as_tuple(), metadata.as_tuple(),
+            [p.as_tuple() for p in parents], deadline, signature,
+        )  # fmt: skip
+        return transact(self.w3, sender, self.abi, function)
+
+    def update_metadata(self, sender: Sender, track_id: bytes, metadata: CidParts) -> Receipt:
+        return transact(self.w3, sender, self.abi, self.contract.functions.updateMetadata(track_id, metadata.as_tuple()))
+
+    # ---- history from events ---------------------------------------------------------------
+
+    def _logs(self, event_name: str, filters: dict) -> list:
+        event = getattr(self.contract.events, event_name)
+        latest = self.w3.eth.block_number
+        logs = []
+        for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
+            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
+            logs.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters))
+        return logs
+
+    def registrations(self, *, artist: str | None = None, track_id: bytes | None = None) -> list[Registration]:
+        """Registrations in chain order, optionally of one original artist or one track."""
+        filters: dict = {}
+        if artist is not None:
+            filters["artist"] = Web3.to_checksum_address(artist)
+        if track_id is not None:
+            filters["trackId"] = track_id
+        return [
+            Registration(
+                track_id=bytes(log.args.trackId),
+                artist=log.args.artist,
+                relayer=log.args.relayer,
+                content=CidParts.from_tuple(log.args.content),
+                metadata=CidParts.from_tuple(log.args.metadata),
+                parents=tuple(Parent.from_tuple(p) for p in log.args.parents),
+                block=log.blockNumber,
+                transaction=log.transactionHash.to_0x_hex(),
+            )
+            for log in self._logs("TrackRegistered", filters)
+        ]
+
+    def metadata_versions(self, track_id: bytes) -> list[MetadataVersion]:
+        """Every metadata version of a track, version 0 (from the registration) first."""
+        registration = self.registrations(track_id=track_id)
+        if not registration:
+            raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain")
+        first = registration[0]
+        versions = [MetadataVersion(0, first.metadata, first.block, first.transaction)]
+        versions += [
+            MetadataVersion(log.args.metadataVersion, CidParts.from_tuple(log.args.metadata), log.blockNumber,
+                            log.transactionHash.to_0x_hex())
+            for log in self._logs("TrackMetadataUpdated", {"trackId": track_id})
+        ]  # fmt: skip
+        return versions
+
+    def attribution_changes(self, track_id: bytes) -> list[AttributionChange]:
+        return [
+            AttributionChange(log.args["from"], log.args.to, log.blockNumber, log.transactionHash.to_0x_hex())
+            for log in self._logs("AttributionTransferred", {"trackId": track_id})
+        ]

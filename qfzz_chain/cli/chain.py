@@ -1,0 +1,132 @@
+"""``qfzz chain``: the local chain (up, down, status) and deploying the contract suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import click
+
+from qfzz_chain.chain import local_node
+from qfzz_chain.cli._output import emit, json_option
+from qfzz_chain.config import PROJECT_ROOT
+from qfzz_chain.errors import ChainError, DeploymentError
+
+
+@click.group()
+def chain() -> None:
+    """Run a local chain and deploy the QFZZ contracts to it (or to any EVM RPC).
+
+    \b
+    qfzz chain up        start anvil in the background; its state is saved in $QFZZ_HOME/chain
+    qfzz chain deploy    deploy the suite and write the deployment record
+    qfzz chain status    what runs, and what is deployed
+    qfzz chain down      stop anvil, keeping every track, payment and vote for the next `up`
+    """
+
+
+@chain.command()
+@click.option("--port", default=local_node.DEFAULT_PORT, show_default=True, help="Port for anvil's JSON-RPC.")
+@json_option
+def up(port: int, as_json: bool) -> None:
+    """Start the local chain (loading its saved state), unless it already runs."""
+    node, started = local_node.up(port)
+    emit({"rpc_url": node.rpc_url, "pid": node.pid, "started": started, "state_file": node.state_file}, as_json,
+         lambda v: f"{'Started' if started else 'Already running:'} anvil at {v['rpc_url']} (pid {v['pid']}); "
+                   f"state saved in {v['state_file']}")  # fmt: skip
+
+
+@chain.command()
+@json_option
+def down(as_json: bool) -> None:
+    """Stop the local chain; its state is written to disk first."""
+    node = local_node.down()
+    emit({"stopped": node is not None, "state_file": node.state_file if node else None}, as_json,
+         lambda v: f"Stopped anvil; state saved in {v['state_file']}" if node else "No local chain is running.")
+
+
+@chain.command()
+@click.option("--rpc-url", envvar="QFZZ_RPC_URL", metavar="URL", help="Chain to inspect [env QFZZ_RPC_URL].")
+@json_option
+def status(rpc_url: str | None, as_json: bool) -> None:
+    """Show the chain in use, its head block and the deployment record for it."""
+    from qfzz_chain.chain.connection import connect
+    from qfzz_chain.chain.deployment import load_record, record_path
+
+    w3 = connect(rpc_url)
+    info: dict = {"chain_id": w3.eth.chain_id, "block": w3.eth.block_number, "deployment": None}
+    node = local_node.status()
+    info["local_node"] = node.rpc_url if node else None
+    try:
+        record = load_record(w3)
+        info["deployment"] = {"record": str(record_path(record.chain_id)), "deployed_at": record.deployed_at,
+                              "contracts": {n: c.address for n, c in record.contracts.items()}}  # fmt: skip
+    except DeploymentError as exc:
+        info["deployment_problem"] = str(exc)
+
+    def render(v: dict) -> str:
+        lines = [f"chain {v['chain_id']} at block {v['block']}" + (f" (local anvil {v['local_node']})" if v["local_node"] else "")]
+        if v["deployment"]:
+            lines.append(f"deployed {v['deployment']['deployed_at']} ({v['deployment']['record']})")
+            lines += [f"  {name:<16} {address}" for name, address in v["deployment"]["contracts"].items()]
+        else:
+            lines.append(f"not deployed: {v['deployment_problem']}")
+        return "\n".join(lines)
+
+    emit(info, as_json, render)
+
+
+def _brownie() -> str:
+    """The venv's brownie beside this Python, so a bare `qfzz` works without an activated venv."""
+    beside = os.path.join(os.path.dirname(sys.executable), "brownie")
+    return beside if os.path.exists(beside) else (shutil.which("brownie") or "brownie")
+
+
+def _brownie_network(rpc_url: str | None) -> str:
+    """The Brownie network to deploy to, its entry pointed at the right host."""
+    from qfzz_chain.chain.connection import connect, resolve_rpc_url
+
+    url = resolve_rpc_url(rpc_url)
+    chain_id = connect(url).eth.chain_id
+    name = "qfzz-local" if rpc_url is None and not os.environ.get("QFZZ_RPC_URL") else "qfzz-rpc"
+    settings = [f"host={url}", f"chainid={chain_id}"]
+    result = subprocess.run([_brownie(), "networks", "modify", name, *settings], capture_output=True, text=True)
+    if result.returncode != 0:  # not there yet
+        result = subprocess.run([_brownie(), "networks", "add", "Ethereum", name, *settings], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ChainError(f"could not set Brownie network {name}: {result.stdout.strip().splitlines()[-1]}")
+    return name
+
+
+@chain.command()
+@click.option("--rpc-url", envvar="QFZZ_RPC_URL", metavar="URL",
+              help="Deploy to this EVM RPC [env QFZZ_RPC_URL]; default: the chain of `qfzz chain up`.")
+@click.option("--redeploy", is_flag=True, help="Replace a live deployment on this chain (the old record is archived).")
+@json_option
+def deploy(rpc_url: str | None, redeploy: bool, as_json: bool) -> None:
+    """Deploy the contract suite with Brownie (scripts/deploy.py) and write the deployment record.
+
+    The deployer is QFZZ_PRIVATE_KEY, the Brownie account named by QFZZ_DEPLOYER_ACCOUNT, or the
+    node's first unlocked account (a local anvil's).
+    """
+    from qfzz_chain.chain.connection import connect
+    from qfzz_chain.chain.deployment import load_record, record_path
+
+    network = _brownie_network(rpc_url)
+    env = dict(os.environ, QFZZ_REDEPLOY="1" if redeploy else os.environ.get("QFZZ_REDEPLOY", "0"))
+    click.echo(f"Compiling and deploying with Brownie to network {network}...", err=True)
+    result = subprocess.run([_brownie(), "run", "scripts/deploy.py", "--network", network], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True)  # fmt: skip
+    lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    problem = next((line for line in lines if line.startswith("error: ")), None)
+    if result.returncode != 0 or problem:
+        raise DeploymentError((problem or (lines[-1] if lines else "brownie run failed")).removeprefix("error: "))
+    record = load_record(connect(rpc_url))
+    summary = {"record": str(record_path(record.chain_id)), "chain_id": record.chain_id, "deployer": record.deployer,
+               "contracts": {n: {"address": c.address, "block": c.block, "transaction": c.transaction}
+                             for n, c in record.contracts.items()}}  # fmt: skip
+    emit(summary, as_json, lambda v: "\n".join(
+        [f"Deployed to chain {v['chain_id']} by {v['deployer']}; record {v['record']}"]
+        + [f"  {n:<16} {c['address']}  (block {c['block']})" for n, c in v["contracts"].items()]))
