@@ -333,9 +333,7 @@ class EmbeddedStore:
                     key = split_cid(section.cid)[1]
                     if key in staged or self._blocks.has(section.cid):
                         continue
-                    with self._blocks.scratch_file() as scratch:
-                        scratch.write(section.data)
-                    staged[key] = (Path(scratch.name), section.cid)
+                    staged[key] = (self._blocks.write_scratch(section.data), section.cid)
             except BaseException:
                 for scratch_path, _cid in staged.values():
                     scratch_path.unlink(missing_ok=True)
