@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import http.server
 import io
 import json
 import socket
+import threading
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -267,3 +269,47 @@ def test_concurrent_adds_and_gc_keep_every_pinned_file_whole(served_store):
     for cid, content in zip(cids, contents, strict=True):
         assert backing.read_bytes(cid) == content
     assert backing.pin_ls() == sorted(cids)
+
+
+class _MisbehavingNode(http.server.BaseHTTPRequestHandler):
+    """A node that answers nonsense to pin/ls and ends a DAG export early but cleanly, as kubo
+    does (the error goes to an HTTP trailer that clients ignore) when a block goes missing."""
+
+    car = b""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = b"<html>surprise</html>" if "pin/ls" in self.path else self.car
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def misbehaving_node(store):
+    content = pseudo_random_bytes(2 * CHUNK + 1, seed=8)
+    cid = store.add_bytes(content, cid_version=1).cid
+    car = io.BytesIO()
+    store.export_car(cid, car)
+    # Drop the last section: the 1-byte leaf (1-byte length, 36-byte CIDv1, 1 data byte).
+    _MisbehavingNode.car = car.getvalue()[:-38]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MisbehavingNode)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", cid
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_misbehaving_node_is_one_clear_error(misbehaving_node):
+    url, cid = misbehaving_node
+    node = KuboStore(url)
+    with pytest.raises(NodeUnavailableError, match="answered unexpectedly"):
+        node.pin_ls()
+    with pytest.raises(BlockNotFoundError):
+        node.verify(cid)
