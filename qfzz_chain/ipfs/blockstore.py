@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
-from qfzz_chain.ipfs.errors import BlockCorruptedError, BlockNotFoundError
+from qfzz_chain.ipfs.errors import BlockCorruptedError, BlockNotFoundError, IpfsError
 
 _SUFFIX = ".data"
 
@@ -63,6 +63,10 @@ class FlatBlockstore:
         Plain ``os`` calls, and folders created only when missing: a fresh add is bound by file
         system metadata operations, so each one saved per block shows in the throughput.
         """
+        with self._write_errors():
+            return self._write_scratch(data)
+
+    def _write_scratch(self, data: bytes) -> Path:
         while True:
             scratch = self._tmp / f"block-{os.getpid()}-{threading.get_ident()}-{next(self._serial)}"
             try:
@@ -100,11 +104,21 @@ class FlatBlockstore:
     def commit(self, scratch: Path, cid: bytes) -> None:
         """Move a fully written scratch file into place as ``cid``'s block."""
         target = self._path(split_cid(cid)[1])
+        with self._write_errors():
+            try:
+                os.replace(scratch, target)
+            except FileNotFoundError:  # the first block of its shard
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(scratch, target)
+
+    @contextlib.contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A full disk or a read-only repository is one clear error, not a traceback."""
         try:
-            os.replace(scratch, target)
-        except FileNotFoundError:  # the first block of its shard
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(scratch, target)
+            yield
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise IpfsError(f"cannot write to the IPFS repository {self.root}: {reason}") from None
 
     def delete(self, multihash: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -130,8 +144,12 @@ def file_lock(path: Path, *, shared: bool) -> Iterator[None]:
 
     Each call opens its own file description, so the lock also orders threads of one process.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")
+    except OSError as exc:
+        raise IpfsError(f"cannot open the IPFS repository {path.parent}: {exc.strerror or exc}") from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield

@@ -246,12 +246,15 @@ class EmbeddedStore:
             raise IpfsError(f"pin file {self._pins_path} is damaged ({exc})") from None
 
     def _write_pins(self, pins: list[str]) -> None:
-        self.repo.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=self.repo, prefix="pins-", delete=False) as tmp:
-            json.dump({"recursive": sorted(pins)}, tmp, indent=1)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp.name, self._pins_path)
+        try:
+            self.repo.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=self.repo, prefix="pins-", delete=False) as tmp:
+                json.dump({"recursive": sorted(pins)}, tmp, indent=1)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp.name, self._pins_path)
+        except OSError as exc:
+            raise IpfsError(f"cannot write pins to {self._pins_path}: {exc.strerror or exc}") from None
 
     def _add_pin(self, cid: str) -> None:
         with file_lock(self._pins_lock, shared=False):

@@ -204,3 +204,14 @@ def test_open_store_picks_the_backend_once(monkeypatch, tmp_path):
     monkeypatch.setenv("QFZZ_IPFS_API", "http://127.0.0.1:5999")
     assert isinstance(open_store(), KuboStore)
     assert isinstance(open_store("/ip4/127.0.0.1/tcp/5999/http"), KuboStore)
+
+
+def test_an_unusable_repository_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the repository should be")
+    broken = EmbeddedStore(blocker / "repo")
+    with pytest.raises(IpfsError, match="IPFS repository"):
+        broken.add_bytes(b"anything")
+    with pytest.raises(IpfsError, match="IPFS repository"):
+        broken.gc()
+    assert broken.add_bytes(b"anything", only_hash=True).cid.startswith("Qm")
