@@ -153,7 +153,7 @@ class _PartReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         while not self._pending and not self._finished:
-            event = next(self._events)
+            event = next(self._events, None)  # the parser itself reports a cut-off body
             if event is None:
                 self._finished = True
             else:

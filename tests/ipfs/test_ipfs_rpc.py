@@ -313,3 +313,17 @@ def test_a_misbehaving_node_is_one_clear_error(misbehaving_node):
         node.pin_ls()
     with pytest.raises(BlockNotFoundError):
         node.verify(cid)
+
+
+def test_a_cut_off_upload_is_refused_and_pins_nothing(served_store):
+    backing, server = served_store
+    body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\r\n' + b"x" * 1000
+    response = requests.post(
+        f"{server.url}/api/v0/add",
+        data=body,  # no closing boundary
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        timeout=30,
+    )
+    assert response.status_code == 400
+    assert "multipart" in response.json()["Message"]
+    assert backing.pin_ls() == []
