@@ -121,7 +121,8 @@ def evaluate_top_n(
 ) -> dict[str, float]:
     """All metrics for ``top_n`` (one row of item indices per user in ``users``) against ``test``.
 
-    Popularity, novelty and the long tail are measured on ``train`` (what the system knew).
+    Popularity, novelty and the long tail are measured on ``train`` (what the system knew);
+    ``new_item_recall_at_k`` counts only held-out items without any training listener.
     ``popular_top`` is the most-popular list used as "expected" for serendipity; by default the
     training top-``k`` per user minus what the user already knows.
     """
@@ -130,6 +131,7 @@ def evaluate_top_n(
     emerging = long_tail_items(item_popularity)
     popular_order = np.argsort(-item_popularity, kind="stable")
     rows = {name: [] for name in ("precision", "recall", "ndcg", "map", "serendipity")}
+    new_hits, new_relevant = 0, 0
     lists = []
     for row, user in zip(top_n, users):
         ranked = [int(i) for i in row[:k] if i >= 0]
@@ -150,6 +152,9 @@ def evaluate_top_n(
         rows["ndcg"].append(ndcg_at_k(ranked, relevant, k))
         rows["map"].append(average_precision_at_k(ranked, relevant, k))
         rows["serendipity"].append(serendipity(ranked, relevant, expected, k))
+        unseen = {item for item in relevant if item_popularity[item] == 0}
+        new_relevant += len(unseen)
+        new_hits += sum(1 for item in ranked if item in unseen)
     exposure = exposure_counts(lists, n_items)
     return {
         f"precision_at_{k}": float(np.mean(rows["precision"])),
@@ -161,5 +166,7 @@ def evaluate_top_n(
         "novelty": novelty(lists, item_popularity, n_users),
         "serendipity": float(np.mean(rows["serendipity"])),
         "emerging_share": emerging_exposure_share(lists, emerging),
+        # Recall restricted to held-out items no training user played: what only content can find.
+        f"new_item_recall_at_{k}": new_hits / new_relevant if new_relevant else 0.0,
         "users": int(len(users)),
     }

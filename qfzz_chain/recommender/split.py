@@ -3,7 +3,8 @@
 * ``random``: per user with at least ``min_items`` items, a seeded random 20 % of their items is
   held out. Items whose every listen lands in the test part are genuinely new to the model.
 * ``cold-start``: a seeded random 10 % of the catalogue loses *all* its listens to the test part,
-  so collaborative signal cannot reach those items at all; only content can.
+  so collaborative signal cannot reach those items at all; only content can. Models rank the
+  new items only (the "new artists for you" slot): ``candidates`` marks them.
 * ``temporal``: listens have no dates in Last.fm 2K, but a user's first tag on an artist does.
   Listens first tagged in the last months of the data (≈20 % of the dated listens) are held out,
   and tags from those months are hidden too, so nothing from the future leaks into the past.
@@ -33,6 +34,7 @@ class Split:
     train: sp.csr_matrix
     test: sp.csr_matrix
     tag_cutoff_month: int | None = None
+    candidates: np.ndarray | None = None  # items that may be recommended (None: all)
 
     @property
     def test_users(self) -> np.ndarray:
@@ -93,7 +95,7 @@ def cold_start_holdout(
     # Users below the activity floor keep nothing in the test part (and lose the cold listens).
     test = sp.csr_matrix(sp.diags(eligible.astype(np.float64)) @ test)
     test.eliminate_zeros()
-    return Split("cold-start", train, test)
+    return Split("cold-start", train, test, candidates=is_cold)
 
 
 def first_tag_months(plays: sp.csr_matrix, tags: TagAssignments) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from qfzz_chain.recommender.models.base import Model, check_fitted, row
 
@@ -18,14 +19,17 @@ from qfzz_chain.recommender.models.base import Model, check_fitted, row
 _ENTRIES_PER_BATCH = 8192
 
 
-def solve_factors(confidence: sp.csr_matrix, other: np.ndarray, regularization: float) -> np.ndarray:
+def solve_factors(confidence: sp.csr_matrix, other: np.ndarray, regularization: float,
+                  gram: np.ndarray | None = None) -> np.ndarray:
     """Exact least-squares factors for every row of ``confidence`` (stored values are ``c − 1``).
 
-    Row u solves ``(YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u`` with ``Y = other``.
+    Row u solves ``(YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u`` with ``Y = other``; pass
+    ``gram = YᵀY + λI`` when it is already known (it does not depend on the row).
     """
     n_rows = confidence.shape[0]
     factors = other.shape[1]
-    gram = other.T @ other + regularization * np.eye(factors)
+    if gram is None:
+        gram = other.T @ other + regularization * np.eye(factors)
     result = np.zeros((n_rows, factors))
     indptr = confidence.indptr
     counts = np.diff(indptr)
@@ -96,6 +100,7 @@ class ALS(Model):
         self.cg_steps = int(cg_steps)
         self.seed = int(seed)
         self.item_factors: np.ndarray | None = None
+        self.item_gram: np.ndarray | None = None  # YᵀY + λI, shared by every user's solve
 
     def params(self) -> dict[str, float | int | str]:
         return {"factors": self.factors, "regularization": self.regularization, "alpha": self.alpha, "iterations": self.iterations, "cg_steps": self.cg_steps, "seed": self.seed}
@@ -111,16 +116,19 @@ class ALS(Model):
         by_item = sp.csr_matrix(by_user.T)
         users = rng.normal(scale=0.01, size=(train.shape[0], self.factors))
         items = rng.normal(scale=0.01, size=(train.shape[1], self.factors))
-        for _ in range(self.iterations):
-            users = conjugate_gradient_factors(by_user, items, self.regularization, users, self.cg_steps)
-            items = conjugate_gradient_factors(by_item, users, self.regularization, items, self.cg_steps)
+        # The products here are tall-and-thin (n × 32); threaded BLAS only adds contention.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for _ in range(self.iterations):
+                users = conjugate_gradient_factors(by_user, items, self.regularization, users, self.cg_steps)
+                items = conjugate_gradient_factors(by_item, users, self.regularization, items, self.cg_steps)
         self.item_factors = items
+        self.item_gram = items.T @ items + self.regularization * np.eye(self.factors)
         return self
 
     def user_factors(self, history: sp.csr_matrix) -> np.ndarray:
         """The user half-step for each history row: the fold-in of that history."""
         check_fitted(self.item_factors, self)
-        return solve_factors(self._confidence(history), self.item_factors, self.regularization)
+        return solve_factors(self._confidence(history), self.item_factors, self.regularization, self.item_gram)
 
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
         return self.user_factors(history) @ self.item_factors.T
@@ -130,8 +138,7 @@ class ALS(Model):
         items, plays = row(sp.csr_matrix(history[0]))
         extra = self.alpha * np.log1p(plays)
         vectors = self.item_factors[items]
-        lhs = self.item_factors.T @ self.item_factors + (vectors * extra[:, None]).T @ vectors
-        lhs += self.regularization * np.eye(self.factors)
+        lhs = self.item_gram + (vectors * extra[:, None]).T @ vectors
         # score_i = q_iᵀ A⁻¹ Σ_j c_j q_j, so history item j contributes c_j · q_iᵀ A⁻¹ q_j (Hu et al. §5).
         weights = np.linalg.solve(lhs, self.item_factors[item])
         parts = (1.0 + extra) * (vectors @ weights)

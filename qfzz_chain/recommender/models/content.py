@@ -39,6 +39,7 @@ class TagContent(Model):
     def __init__(self, weighting: str = "log"):
         self.weighting = Weighting(weighting)
         self.features: sp.csr_matrix | None = None
+        self.features_by_tag: sp.csr_matrix | None = None  # the transpose, kept for fast scoring
 
     def params(self) -> dict[str, float | int | str]:
         return {"weighting": self.weighting.kind}
@@ -50,6 +51,7 @@ class TagContent(Model):
             raise InvalidParameterError(f"content has {content.shape[0]} rows for {train.shape[1]} items")
         self.weighting.fit(train)
         self.features = tfidf_rows(content)
+        self.features_by_tag = sp.csr_matrix(self.features.T)
         return self
 
     def profile(self, history: sp.csr_matrix) -> sp.csr_matrix:
@@ -58,7 +60,7 @@ class TagContent(Model):
         return sp.csr_matrix(self.weighting(history) @ self.features)
 
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
-        return np.asarray((self.profile(history) @ self.features.T).todense())
+        return np.asarray((self.profile(history) @ self.features_by_tag).todense())
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.features, self)

@@ -53,7 +53,8 @@ class EASE(Model):
 
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
         check_fitted(self.weights, self)
-        weighted = sp.csr_matrix(self.weighting(history))[:, self.kept]
+        # Match the single-precision weights, or scipy would upcast the whole dense matrix per call.
+        weighted = sp.csr_matrix(self.weighting(history))[:, self.kept].astype(np.float32)
         scores = np.zeros(history.shape, dtype=np.float64)
         scores[:, self.kept] = weighted @ self.weights
         return scores

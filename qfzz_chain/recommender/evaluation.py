@@ -1,0 +1,288 @@
+"""The evaluation protocol: split, choose hyperparameters on validation, refit, measure on test.
+
+For each protocol the training part is split once more (per user 80/20, seed + 1) into a
+validation fit/holdout pair. Every model's small grid is scored on that validation holdout by
+NDCG@10; the winner is refitted on the whole training part and measured once on the test part.
+The test part never influences a choice. Cold-start and temporal runs reuse the hyperparameters
+chosen on the random protocol's validation split (one configuration serves every situation) and
+refit on their own training data.
+
+Content features always hide the tags a user put on an item held out for that user, in both the
+validation and the test stage (see :mod:`qfzz_chain.recommender.split`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from qfzz_chain.recommender.data import LastfmDataset
+from qfzz_chain.recommender.errors import InvalidParameterError
+from qfzz_chain.recommender.metrics import evaluate_top_n, ndcg_at_k
+from qfzz_chain.recommender.models import MODEL_NAMES, build_model
+from qfzz_chain.recommender.models.base import Model, top_n
+from qfzz_chain.recommender.models.hybrid import DynamicHybrid, item_lambdas, row_max_scale
+from qfzz_chain.recommender.split import PROTOCOLS, Split, make_split, random_holdout, visible_tag_counts
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    """Default progress sink: say nothing."""
+
+
+@dataclass(frozen=True)
+class ProtocolData:
+    """One fit/holdout pair: training plays, held-out plays, and the tag counts a model may see."""
+
+    split: Split
+    content: sp.csr_matrix
+
+    @property
+    def users(self) -> np.ndarray:
+        return self.split.test_users
+
+
+def protocol_data(dataset: LastfmDataset, protocol: str, seed: int) -> ProtocolData:
+    """The test-stage data of ``protocol``: what models fit on, and what they are measured on."""
+    split = make_split(protocol, dataset.interactions.plays, dataset.tags, seed)
+    content = visible_tag_counts(dataset.tags, dataset.interactions.n_items, hidden=split.test,
+                                 before_month=split.tag_cutoff_month)
+    return ProtocolData(split, content)
+
+
+def validation_data(dataset: LastfmDataset, outer: ProtocolData, seed: int) -> ProtocolData:
+    """A random 80/20 holdout carved from ``outer``'s training part, for choosing hyperparameters."""
+    inner = random_holdout(outer.split.train, seed + 1)
+    hidden = outer.split.test + inner.test
+    content = visible_tag_counts(dataset.tags, dataset.interactions.n_items, hidden=hidden,
+                                 before_month=outer.split.tag_cutoff_month)
+    return ProtocolData(Split("validation", inner.train, inner.test, outer.split.tag_cutoff_month), content)
+
+
+def rank(scores: np.ndarray, data: ProtocolData, k: int = 10) -> np.ndarray:
+    """Top-``k`` item indices per evaluated user: known items excluded, only the split's candidates."""
+    if data.split.candidates is not None:
+        scores = np.where(data.split.candidates[None, :], scores, -np.inf)
+    return top_n(scores, data.split.train[data.users], k)
+
+
+def mean_ndcg(scores: np.ndarray, data: ProtocolData, k: int = 10) -> float:
+    """NDCG@k of ``scores`` (rows = ``data.users``) on the holdout: the selection criterion."""
+    users = data.users
+    ranked = rank(scores, data, k)
+    test = data.split.test
+    values = [ndcg_at_k(row.tolist(), set(test.indices[test.indptr[u]:test.indptr[u + 1]].tolist()), k)
+              for row, u in zip(ranked, users)]
+    return float(np.mean(values))
+
+
+@dataclass
+class ModelResult:
+    """What one model achieved on one protocol, with the hyperparameters validation chose."""
+
+    name: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    validation_ndcg: float
+    fit_seconds: float
+    score_seconds: float
+    model: Model | None = field(default=None, repr=False)
+
+
+@dataclass
+class Candidate:
+    """A hyperparameter setting tried on validation and its NDCG@10 there."""
+
+    params: dict[str, Any]
+    ndcg: float
+
+
+def score_users(model: Model, data: ProtocolData) -> np.ndarray:
+    users = data.users
+    return model.score(data.split.train[users], users)
+
+
+def measure(model: Model, data: ProtocolData, k: int = 10) -> tuple[dict[str, float], float, float]:
+    """Fit ``model`` on ``data``'s training part; (test metrics, fit seconds, scoring seconds)."""
+    started = time.perf_counter()
+    model.fit(data.split.train, data.content)
+    fitted = time.perf_counter()
+    scores = score_users(model, data)
+    scored = time.perf_counter()
+    ranked = rank(scores, data, k)
+    metrics = evaluate_top_n(ranked, data.users, data.split.test, data.split.train, k)
+    return metrics, fitted - started, scored - fitted
+
+
+# Hyperparameter grids: deliberately small, so a full benchmark runs in minutes on two cores.
+GRIDS: dict[str, list[dict[str, Any]]] = {
+    "popularity": [{}],
+    "itemknn_seed": [{"neighbours": 200, "shrink": 10.0}],
+    "userknn_seed": [{"neighbours": 100, "shrink": 10.0}],
+    "itemknn": [{"neighbours": n, "shrink": 10.0} for n in (50, 200)],
+    "userknn": [{"neighbours": n, "shrink": 10.0} for n in (50, 150)],
+    "als": [{"factors": 32, "regularization": r} for r in (10.0, 50.0, 150.0)],
+    "ncf": [{"epochs": e} for e in (4, 8)],
+    "ease": [{"regularization": r} for r in (50.0, 150.0, 400.0)],
+    "content": [{}],
+}
+# The hybrid's CF part is EASE plus ``als_weight`` × ALS (each row-scaled); λ grid as documented.
+HYBRID_ALS_WEIGHTS = (0.5, 1.0)
+HYBRID_LAMBDA_DENSE = (0.7, 0.8, 0.9)
+HYBRID_LAMBDA_SPARSE = (0.4, 0.6)
+HYBRID_KAPPA = (2.0, 10.0)
+HYBRID_MODELS = ("hybrid", "hybrid_fixed")
+
+
+def tune(name: str, validation: ProtocolData, extra: dict[str, "ExtraModel"] | None = None,
+         progress: Progress = _quiet) -> tuple[list[Candidate], Model]:
+    """Try every grid point of model ``name`` on validation; (all candidates, best fitted model)."""
+    builder, grid = _builder_and_grid(name, extra)
+    candidates, best, best_model = [], -1.0, None
+    for params in grid:
+        model = builder(params)
+        model.fit(validation.split.train, validation.content)
+        ndcg = mean_ndcg(score_users(model, validation), validation)
+        progress(f"  validation {name} {_format_params(params)}: NDCG@10 {ndcg:.4f}")
+        candidates.append(Candidate(params, ndcg))
+        if ndcg > best:
+            best, best_model = ndcg, model
+    return candidates, best_model
+
+
+@dataclass(frozen=True)
+class ExtraModel:
+    """A model from outside the package (e.g. a benchmark anchor) with its own grid."""
+
+    build: Callable[[dict[str, Any]], Model]
+    grid: list[dict[str, Any]]
+
+
+def _builder_and_grid(name: str, extra: dict[str, ExtraModel] | None) -> tuple[Callable[[dict[str, Any]], Model], list[dict[str, Any]]]:
+    if extra and name in extra:
+        return extra[name].build, extra[name].grid
+    if name in GRIDS:
+        return (lambda params: build_model(name, **params)), GRIDS[name]
+    raise InvalidParameterError(f"unknown model {name!r}")
+
+
+def _format_params(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(params.items())) or "(defaults)"
+
+
+def hybrid_grid() -> list[dict[str, float]]:
+    """Every (als_weight, λ_sparse, λ_dense, κ) tried; λ_sparse = λ_dense are the fixed-λ points."""
+    grid = []
+    for weight, dense in itertools.product(HYBRID_ALS_WEIGHTS, HYBRID_LAMBDA_DENSE):
+        grid.append({"als_weight": weight, "lambda_sparse": dense, "lambda_dense": dense, "kappa": 1.0})
+        for sparse, kappa in itertools.product(HYBRID_LAMBDA_SPARSE, HYBRID_KAPPA):
+            if sparse < dense:
+                grid.append({"als_weight": weight, "lambda_sparse": sparse, "lambda_dense": dense, "kappa": kappa})
+    return grid
+
+
+def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Progress = _quiet) -> dict[str, Candidate]:
+    """Best dynamic-λ and best fixed-λ hybrid settings on validation, from the fitted CF parts.
+
+    The component scores are computed once; each grid point only re-mixes them.
+    """
+    content = build_model("content").fit(validation.split.train, validation.content)
+    users = validation.users
+    history = validation.split.train[users]
+    ease_part = ease.score(history, users)
+    ease_part /= row_max_scale(ease_part)
+    als_part = als.score(history, users)
+    als_part /= row_max_scale(als_part)
+    content_part = content.score(history)
+    content_part /= row_max_scale(content_part)
+    listeners = np.diff(sp.csc_matrix(validation.split.train).indptr)
+    best: dict[str, Candidate] = {}
+    for params in hybrid_grid():
+        cf = ease_part + params["als_weight"] * als_part
+        cf /= row_max_scale(cf)
+        hybrid = DynamicHybrid(ease, content, params["lambda_sparse"], params["lambda_dense"], params["kappa"], fitted=True)
+        hybrid.lambdas = item_lambdas(listeners, params["lambda_sparse"], params["lambda_dense"], params["kappa"])
+        ndcg = mean_ndcg(hybrid.mix(cf, content_part), validation)
+        kind = "hybrid_fixed" if params["lambda_sparse"] == params["lambda_dense"] else "hybrid"
+        progress(f"  validation {kind} {_format_params(params)}: NDCG@10 {ndcg:.4f}")
+        if kind not in best or ndcg > best[kind].ndcg:
+            best[kind] = Candidate(params, ndcg)
+    # The dynamic rule contains the fixed one (λ_sparse = λ_dense); never choose a worse dynamic point.
+    if best["hybrid_fixed"].ndcg >= best["hybrid"].ndcg:
+        best["hybrid"] = best["hybrid_fixed"]
+    return best
+
+
+def build_hybrid(params: dict[str, Any], ease_params: dict[str, Any], als_params: dict[str, Any], fixed: bool = False) -> Model:
+    """An unfitted hybrid over EASE + ALS and tag content with the given settings."""
+    return build_model("hybrid_fixed" if fixed else "hybrid", **params, ease=ease_params, als=als_params)
+
+
+def run_evaluation(
+    dataset: LastfmDataset,
+    models: list[str],
+    protocols: list[str] | tuple[str, ...] = PROTOCOLS,
+    seed: int = 42,
+    extra: dict[str, ExtraModel] | None = None,
+    progress: Progress = _quiet,
+) -> tuple[dict[str, dict[str, ModelResult]], dict[str, dict[str, Any]]]:
+    """Choose every model's hyperparameters on validation, then measure each protocol's test part.
+
+    Returns ``(results[protocol][model], chosen[model] = {"params", "validation_ndcg"})``.
+    """
+    for protocol in protocols:
+        if protocol not in PROTOCOLS:
+            raise InvalidParameterError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    known = set(MODEL_NAMES) | set(extra or {})
+    for name in models:
+        if name not in known:
+            raise InvalidParameterError(f"unknown model {name!r}; choose from {', '.join(sorted(known))}")
+
+    progress(f"choosing hyperparameters on a validation split of the random protocol (seed {seed})")
+    random_data = protocol_data(dataset, "random", seed)
+    validation = validation_data(dataset, random_data, seed)
+    wants_hybrid = any(name in HYBRID_MODELS for name in models)
+    to_tune = [n for n in models if n not in HYBRID_MODELS]
+    if wants_hybrid:
+        to_tune += [n for n in ("ease", "als") if n not in to_tune]
+    chosen: dict[str, dict[str, Any]] = {}
+    fitted: dict[str, Model] = {}
+    for name in to_tune:
+        candidates, fitted[name] = tune(name, validation, extra, progress)
+        best = max(candidates, key=lambda c: c.ndcg)
+        chosen[name] = {"params": best.params, "validation_ndcg": best.ndcg}
+    if wants_hybrid:
+        for kind, candidate in tune_hybrid(validation, fitted["ease"], fitted["als"], progress).items():
+            chosen[kind] = {"params": candidate.params, "validation_ndcg": candidate.ndcg}
+
+    results: dict[str, dict[str, ModelResult]] = {}
+    for protocol in protocols:
+        progress(f"protocol {protocol}: refitting on the training part and measuring the test part")
+        data = random_data if protocol == "random" else protocol_data(dataset, protocol, seed)
+        results[protocol] = {}
+        for name in models:
+            model = _final_model(name, chosen, extra)
+            metrics, fit_s, score_s = measure(model, data)
+            progress(f"  {protocol} {name}: NDCG@10 {metrics['ndcg_at_10']:.4f} (fit {fit_s:.1f}s)")
+            results[protocol][name] = ModelResult(name, chosen[name]["params"], metrics, chosen[name]["validation_ndcg"],
+                                                  fit_s, score_s, model)
+    return results, chosen
+
+
+def _final_model(name: str, chosen: dict[str, dict[str, Any]], extra: dict[str, ExtraModel] | None) -> Model:
+    if name in HYBRID_MODELS:
+        return build_hybrid(chosen[name]["params"], chosen["ease"]["params"], chosen["als"]["params"],
+                            fixed=name == "hybrid_fixed")
+    builder, _ = _builder_and_grid(name, extra)
+    return builder(chosen[name]["params"])
+
+
+def best_model(chosen: dict[str, dict[str, Any]], candidates: list[str]) -> str:
+    """The model with the highest validation NDCG@10 among ``candidates`` (never the test score)."""
+    return max(candidates, key=lambda name: chosen[name]["validation_ndcg"])
