@@ -1,7 +1,8 @@
 """Deploy the QFZZ contract suite and write the deployment record the CLI and oracle read.
 
-    brownie run scripts/deploy.py --network qfzz-local     # the chain of `qfzz chain up`
-    qfzz chain deploy                                       # the same, choosing the network for you
+    qfzz chain deploy                                    # to the chain in use, choosing the network
+    brownie run scripts/deploy.py --network qfzz-local  # the chain of `qfzz chain up`
+    brownie run scripts/deploy.py                       # Brownie's throwaway development chain
 
 The deployer is, in order: QFZZ_PRIVATE_KEY, the Brownie account QFZZ_DEPLOYER_ACCOUNT, or the
 node's first unlocked account (a local anvil's). An existing record whose contracts still live
@@ -10,7 +11,7 @@ on this chain is never replaced unless QFZZ_REDEPLOY=1 (the old record is then a
 
 import os
 
-from brownie import TrackRegistry, accounts, network, web3
+from brownie import TrackRegistry, accounts, network, rpc, web3
 
 from qfzz_chain.chain.connection import genesis_hash
 from qfzz_chain.chain.deployment import (
@@ -56,6 +57,8 @@ def deploy_suite(account) -> dict:
 
 def main(replace: bool | None = None):
     replace = os.environ.get("QFZZ_REDEPLOY") == "1" if replace is None else replace
+    if network.show_active() == "qfzz-local" and rpc.is_active() and rpc.is_child():
+        raise SystemExit("error: no local chain was running, so Brownie started a throwaway one: run `qfzz chain up` first")
     try:
         check_replaceable(web3, replace=replace)
     except DeploymentError as exc:

@@ -47,11 +47,10 @@ if newer "$stamps/brownie-networks" tools/bootstrap.sh || [ ! -f "$HOME/.brownie
   export PATH="$root/.venv/bin:$root/node_modules/.bin:$PATH"
   # Brownie's own throwaway anvil, on a port of its own so it never attaches to a stale node.
   brownie networks modify development port=8555 >/dev/null
-  # The persistent local chain that `qfzz chain up` runs.
-  if brownie networks list | grep -q 'qfzz-local'; then
-    brownie networks modify qfzz-local host=http://127.0.0.1:8645 chainid=31337 >/dev/null
-  else
-    brownie networks add Ethereum qfzz-local host=http://127.0.0.1:8645 chainid=31337 >/dev/null
-  fi
+  # The persistent local chain that `qfzz chain up` runs: a development network that Brownie
+  # attaches to (and leaves running); `qfzz chain deploy` re-points it at the node's port.
+  brownie networks delete qfzz-local >/dev/null 2>&1 || true
+  brownie networks add Development qfzz-local host=http://127.0.0.1 cmd=anvil port=8645 \
+    chain_id=31337 accounts=10 >/dev/null
   touch "$stamps/brownie-networks"
 fi

@@ -112,6 +112,8 @@ def up(port: int = DEFAULT_PORT) -> tuple[LocalNode, bool]:
     command = [
         anvil_executable(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
         "--state", str(state_file), "--state-interval", str(STATE_INTERVAL_SECONDS),
+        # as Brownie's own development chain: Brownie sends development transactions at gas price 0
+        "--block-base-fee-per-gas", "0",
     ]  # fmt: skip
     with open(log_file, "ab") as log:
         process = subprocess.Popen(

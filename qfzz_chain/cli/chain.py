@@ -84,20 +84,37 @@ def _brownie() -> str:
     return beside if os.path.exists(beside) else (shutil.which("brownie") or "brownie")
 
 
+def _run_brownie(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([_brownie(), *args], capture_output=True, text=True, cwd=PROJECT_ROOT)
+
+
 def _brownie_network(rpc_url: str | None) -> str:
-    """The Brownie network to deploy to, its entry pointed at the right host."""
+    """The Brownie network to deploy to, its entry pointed at the chain in use.
+
+    The local chain is a Brownie *development* network (`qfzz-local`): Brownie attaches to the
+    running anvil, leaves it running, and keeps no deployment artifacts of its own that would go
+    stale when the chain is reset. Any other RPC is a live network entry, `qfzz-rpc`.
+    """
     from qfzz_chain.chain.connection import connect, resolve_rpc_url
 
     url = resolve_rpc_url(rpc_url)
     chain_id = connect(url).eth.chain_id
-    name = "qfzz-local" if rpc_url is None and not os.environ.get("QFZZ_RPC_URL") else "qfzz-rpc"
-    settings = [f"host={url}", f"chainid={chain_id}"]
-    result = subprocess.run([_brownie(), "networks", "modify", name, *settings], capture_output=True, text=True)
-    if result.returncode != 0:  # not there yet
-        result = subprocess.run([_brownie(), "networks", "add", "Ethereum", name, *settings], capture_output=True, text=True)
+    node = local_node.status()
+    if node is not None and url == node.rpc_url:
+        name = "qfzz-local"
+        _run_brownie("networks", "delete", name)
+        settings = ["Development", name, "host=http://127.0.0.1", "cmd=anvil", f"port={node.port}",
+                    f"chain_id={chain_id}", "accounts=10"]  # fmt: skip
+    else:
+        name = "qfzz-rpc"
+        _run_brownie("networks", "delete", name)
+        settings = ["Ethereum", name, f"host={url}", f"chainid={chain_id}"]
+    result = _run_brownie("networks", "add", *settings)
     if result.returncode != 0:
-        raise ChainError(f"could not set Brownie network {name}: {result.stdout.strip().splitlines()[-1]}")
+        output = (result.stdout + result.stderr).strip().splitlines()
+        raise ChainError(f"could not set Brownie network {name}: {output[-1] if output else 'brownie failed'}")
     return name
+
 
 
 @chain.command()
@@ -114,8 +131,12 @@ def deploy(rpc_url: str | None, redeploy: bool, as_json: bool) -> None:
     from qfzz_chain.chain.connection import connect
     from qfzz_chain.chain.deployment import load_record, record_path
 
+    from qfzz_chain.chain.deployment import check_replaceable
+
+    redeploy = redeploy or os.environ.get("QFZZ_REDEPLOY") == "1"
+    check_replaceable(connect(rpc_url), replace=redeploy)  # refuse before compiling anything
     network = _brownie_network(rpc_url)
-    env = dict(os.environ, QFZZ_REDEPLOY="1" if redeploy else os.environ.get("QFZZ_REDEPLOY", "0"))
+    env = dict(os.environ, QFZZ_REDEPLOY="1" if redeploy else "0")
     click.echo(f"Compiling and deploying with Brownie to network {network}...", err=True)
     result = subprocess.run([_brownie(), "run", "scripts/deploy.py", "--network", network], cwd=PROJECT_ROOT,
                             env=env, capture_output=True, text=True)  # fmt: skip

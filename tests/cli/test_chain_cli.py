@@ -1,0 +1,67 @@
+"""`qfzz chain`: a local anvil whose state survives down/up, deployed to with the Brownie script."""
+
+import pytest
+
+from tests.cli.conftest import assert_one_line_error, free_port, run_qfzz
+
+
+@pytest.fixture
+def home(tmp_path):
+    yield tmp_path
+    run_qfzz("chain", "down", home=tmp_path)  # never leave an anvil behind
+
+
+def test_state_survives_down_and_up(home, audio):
+    port = str(free_port())
+    up = run_qfzz("chain", "up", "--port", port, "--json", home=home)
+    assert up.code == 0, up.stderr
+    assert up.json["started"] and up.json["rpc_url"].endswith(port)
+    assert run_qfzz("chain", "up", "--port", port, "--json", home=home).json["started"] is False
+
+    deployed = run_qfzz("chain", "deploy", "--json", home=home)
+    assert deployed.code == 0, deployed.stderr
+    registry = deployed.json["contracts"]["TrackRegistry"]["address"]
+    assert (home / "deployments" / "31337.json").exists()
+
+    # redeploying over a live deployment is refused, and the record is untouched
+    record = (home / "deployments" / "31337.json").read_text()
+    assert_one_line_error(run_qfzz("chain", "deploy", home=home), "already has a live deployment", "QFZZ_REDEPLOY")
+    assert (home / "deployments" / "31337.json").read_text() == record
+
+    registered = run_qfzz("track", "register", str(audio()), "--title", "Kept", "--json", home=home)
+    assert registered.code == 0, registered.stderr
+
+    assert run_qfzz("chain", "down", "--json", home=home).json["stopped"] is True
+    assert_one_line_error(run_qfzz("track", "list", home=home), "no chain configured")
+    assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
+
+    status = run_qfzz("chain", "status", "--json", home=home).json
+    assert status["deployment"]["contracts"]["TrackRegistry"] == registry
+    shown = run_qfzz("track", "show", registered.json["content_cid"], "--json", home=home)
+    assert shown.code == 0, shown.stderr
+    assert shown.json["metadata"]["title"] == "Kept" and shown.json["content_status"] == "verified"
+
+    redeployed = run_qfzz("chain", "deploy", "--redeploy", "--json", home=home)
+    assert redeployed.code == 0, redeployed.stderr
+    assert redeployed.json["contracts"]["TrackRegistry"]["address"] != registry
+    assert len(list((home / "deployments" / "archive").glob("31337-*.json"))) == 1
+
+
+def test_a_reset_chain_makes_the_record_stale(home):
+    port = str(free_port())
+    assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
+    assert run_qfzz("chain", "deploy", home=home).code == 0
+    run_qfzz("chain", "down", home=home)
+    (home / "chain" / "state.json").unlink()  # a new chain instance, same chain id
+    assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
+    assert_one_line_error(run_qfzz("track", "list", home=home), "belongs to another chain")
+    assert run_qfzz("chain", "deploy", home=home).code == 0  # the stale record is archived, not refused
+    assert run_qfzz("track", "list", home=home).code == 0
+
+
+def test_port_taken(home):
+    port = str(free_port())
+    assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
+    other_home = home / "other"
+    assert_one_line_error(run_qfzz("chain", "up", "--port", port, home=other_home), f"port {port} is taken")
+    assert run_qfzz("chain", "down", home=other_home).stdout.strip() == "No local chain is running."

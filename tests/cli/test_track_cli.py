@@ -1,0 +1,161 @@
+"""`qfzz track` end to end: Brownie's anvil, the deploy script's record, the real store."""
+
+import json
+
+import pytest
+from eth_account import Account
+
+from tests.cli.conftest import assert_one_line_error, run_qfzz
+
+ARTIST_INDEX, REMIXER_INDEX, RELAYER_INDEX = 1, 2, 9
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, module_isolation, TrackRegistry):
+    """A QFZZ_HOME with a deployment record written by scripts/deploy.py on Brownie's anvil."""
+    import os
+
+    from scripts import deploy
+
+    path = tmp_path_factory.mktemp("qfzz-home")
+    previous = os.environ.get("QFZZ_HOME")
+    os.environ["QFZZ_HOME"] = str(path)
+    try:
+        deploy.main(replace=False)
+    finally:
+        if previous is None:
+            os.environ.pop("QFZZ_HOME")
+        else:
+            os.environ["QFZZ_HOME"] = previous
+    return path
+
+
+@pytest.fixture(scope="module")
+def rpc_url():
+    import brownie
+
+    return brownie.web3.provider.endpoint_uri
+
+
+@pytest.fixture(scope="module")
+def qfzz(home, rpc_url):
+    def run(*args, **env):
+        return run_qfzz(*args, home=home, rpc_url=rpc_url, **env)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def artist(accounts):
+    return accounts[ARTIST_INDEX].address
+
+
+def register(qfzz, path, sender, *extra):
+    result = qfzz("track", "register", str(path), "--title", f"Song {path.stem}", "--from", sender, "--json", *extra)
+    assert result.code == 0, result.stderr
+    return result.json
+
+
+def test_register_show_and_list(qfzz, audio, artist):
+    path = audio(".flac")
+    registered = register(qfzz, path, artist, "--artist-name", "Ada", "--isrc", "US-RC1-76-07839",
+                          "--metadata", '{"genre": "synthwave"}')  # fmt: skip
+    assert registered["artist"] == artist
+    assert registered["content_cid"].startswith("Qm") and registered["gas_used"] <= 60_000
+
+    shown = qfzz("track", "show", registered["content_cid"], "--json").json
+    assert shown["track_id"] == registered["track_id"]
+    assert shown["content_status"] == "verified"
+    assert shown["metadata"]["title"] == f"Song {path.stem}"
+    assert shown["metadata"]["isrc"] == "USRC17607839"
+    assert shown["metadata"]["genre"] == "synthwave"
+    assert shown["metadata"]["audio"]["format"] == "FLAC"
+    assert shown["metadata"]["content"] == registered["content_cid"]
+    assert qfzz("track", "show", registered["track_id"], "--json").json == shown
+
+    listed = qfzz("track", "list", "--artist", artist, "--json").json
+    assert registered["content_cid"] in [t["content_cid"] for t in listed]
+    text = qfzz("track", "show", registered["content_cid"])
+    assert "verified" in text.stdout and f"Song {path.stem}" in text.stdout
+
+
+def test_remix_declares_its_parent(qfzz, audio, artist, accounts):
+    original = register(qfzz, audio(), artist)
+    remix = register(qfzz, audio(), accounts[REMIXER_INDEX].address, "--parent", f"{original['content_cid']}:sample",
+                     "--cid-version", "1")  # fmt: skip
+    assert remix["content_cid"].startswith("bafk")  # one chunk: a raw leaf, as kubo
+    shown = qfzz("track", "show", remix["content_cid"], "--json").json
+    assert shown["parents"] == [{"track_id": original["track_id"], "relation": "sample"}]
+
+
+def test_relayed_registration_for_an_artist_without_ether(qfzz, audio, accounts, tmp_path):
+    key = Account.create()
+    request = tmp_path / "request.json"
+    path = audio()
+    signed = qfzz("track", "sign", str(path), "--title", "Gasless", "--out", str(request), "--json",
+                  QFZZ_PRIVATE_KEY=key.key.hex())  # fmt: skip
+    assert signed.code == 0, signed.stderr
+    relayer = accounts[RELAYER_INDEX].address
+    relayed = qfzz("track", "relay", str(request), "--from", relayer, "--json")
+    assert relayed.code == 0, relayed.stderr
+    assert relayed.json["artist"] == key.address and relayed.json["relayer"] == relayer
+    assert relayed.json["gas_used"] <= 85_000
+    assert qfzz("track", "show", signed.json["content_cid"], "--json").json["artist"] == key.address
+
+    assert_one_line_error(qfzz("track", "relay", str(request), "--from", relayer), "already registered")
+
+
+def test_tampered_request_is_refused(qfzz, audio, accounts, tmp_path):
+    key = Account.create()
+    request = tmp_path / "request.json"
+    assert qfzz("track", "sign", str(audio()), "--title", "T", "--out", str(request), QFZZ_PRIVATE_KEY=key.key.hex()).code == 0
+    other = qfzz("ipfs", "add", str(audio()), "--json").json["cid"]
+    tampered = json.loads(request.read_text()) | {"content": other}
+    request.write_text(json.dumps(tampered))
+    before = qfzz("track", "list", "--json", "--no-verify").json
+    assert_one_line_error(qfzz("track", "relay", str(request), "--from", accounts[RELAYER_INDEX].address), "InvalidSignature")
+    assert qfzz("track", "list", "--json", "--no-verify").json == before
+
+
+def test_bad_input_is_one_line_and_loses_nothing(qfzz, audio, artist, tmp_path):
+    register(qfzz, audio(), artist)
+    before = qfzz("track", "list", "--json", "--no-verify").json
+    not_audio = tmp_path / "notes.txt"
+    not_audio.write_text("not a song")
+
+    assert_one_line_error(qfzz("track", "register", str(tmp_path / "missing.wav"), "--title", "X"), "no such file")
+    assert_one_line_error(qfzz("track", "register", str(not_audio), "--title", "X"), "not an audio file")
+    fresh = audio()
+    assert_one_line_error(
+        qfzz("track", "register", str(fresh), "--title", "X", "--parent", "QmNotACid"), "QmNotACid", "neither"
+    )
+    assert_one_line_error(
+        qfzz("track", "register", str(fresh), "--title", "X", "--parent", "0x" + "ab" * 32), "unknown parent"
+    )
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "X", "--isrc", "123"), "ISRC")
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", " "), "title")
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "X", "--metadata", "{oops"), "JSON")
+    assert_one_line_error(
+        qfzz("track", "register", str(audio()), "--title", "X", "--from", "0x" + "12" * 20), "does not unlock"
+    )
+    # the refused attempts above registered nothing: the file still registers once, then never again
+    assert qfzz("track", "register", str(fresh), "--title", "X", "--from", artist).code == 0
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "Again"), "already registered")
+    assert_one_line_error(qfzz("track", "show", "0x" + "cd" * 32), "no track")
+    assert_one_line_error(qfzz("track", "show", "QmNotACid"), "neither")
+    assert_one_line_error(qfzz("track", "list", "--artist", "nobody"), "not an address")
+
+    after = qfzz("track", "list", "--json", "--no-verify").json
+    assert after[: len(before)] == before and len(after) == len(before) + 1
+
+
+def test_no_chain_and_no_deployment(tmp_path, audio, rpc_url):
+    unreachable = run_qfzz("track", "list", home=tmp_path, rpc_url="http://127.0.0.1:9")
+    assert_one_line_error(unreachable, "cannot reach the chain", "127.0.0.1:9")
+    assert_one_line_error(run_qfzz("track", "list", home=tmp_path), "no chain configured", "qfzz chain up")
+    assert_one_line_error(run_qfzz("track", "list", home=tmp_path, rpc_url=rpc_url), "no deployment on chain")
+    path = audio()
+    assert_one_line_error(
+        run_qfzz("track", "register", str(path), "--title", "X", home=tmp_path, rpc_url=rpc_url), "no deployment"
+    )
+    assert not (tmp_path / "ipfs").exists()  # nothing was added to IPFS before the chain was checked
