@@ -2,7 +2,8 @@
 # `make bench` the benchmarks. Each installs what is missing first (tools/bootstrap.sh).
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
-export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export PATH := $(CURDIR)/.venv/qfzz-bin:$(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.venv/solcx
 
 .PHONY: install demo test analyze bench compile chain-up chain-down deploy clean
 

@@ -25,7 +25,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if newer "$stamps/python" pyproject.toml; then
   echo "== installing Python packages (pip install -e .[dev])"
-  .venv/bin/pip install -q -e '.[dev]'
+  .venv/bin/pip install -q -e '.[dev]' > .make/pip.log 2>&1 || { cat .make/pip.log; exit 1; }
   .venv/bin/pip check
   touch "$stamps/python"
 fi
@@ -37,14 +37,14 @@ if newer "$stamps/npm" package.json package-lock.json || [ ! -d node_modules ]; 
 fi
 
 if newer "$stamps/solc" tools/install-solc.sh package-lock.json \
-   || [ ! -f "${SOLCX_BINARY_PATH:-$HOME/.solcx}/solc-v$(node -p 'require("solc/package.json").version')" ]; then
+   || [ ! -f "${SOLCX_BINARY_PATH:-$root/.venv/solcx}/solc-v$(node -p 'require("solc/package.json").version')" ]; then
   tools/install-solc.sh
   touch "$stamps/solc"
 fi
 
 # Brownie keeps networks in ~/.brownie/network-config.yaml (only HOME moves it).
 if newer "$stamps/brownie-networks" tools/bootstrap.sh || [ ! -f "$HOME/.brownie/network-config.yaml" ]; then
-  export PATH="$root/.venv/bin:$root/node_modules/.bin:$PATH"
+  export PATH="$root/.venv/bin:$root/node_modules/.bin:$PATH" SOLCX_BINARY_PATH="$root/.venv/solcx"
   # Brownie's own throwaway anvil, on a port of its own so it never attaches to a stale node.
   brownie networks modify development port=8555 >/dev/null
   # The persistent local chain that `qfzz chain up` runs: a development network that Brownie

@@ -84,8 +84,16 @@ def _brownie() -> str:
     return beside if os.path.exists(beside) else (shutil.which("brownie") or "brownie")
 
 
+def _brownie_env(**extra: str) -> dict[str, str]:
+    """The environment for Brownie: this checkout's compiler (tools/install-solc.sh) and anvil."""
+    env = dict(os.environ, **extra)
+    env.setdefault("SOLCX_BINARY_PATH", str(PROJECT_ROOT / ".venv" / "solcx"))
+    env["PATH"] = os.pathsep.join([str(PROJECT_ROOT / "node_modules" / ".bin"), env.get("PATH", "")])
+    return env
+
+
 def _run_brownie(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([_brownie(), *args], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    return subprocess.run([_brownie(), *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=_brownie_env())
 
 
 def _brownie_network(rpc_url: str | None) -> str:
@@ -136,7 +144,7 @@ def deploy(rpc_url: str | None, redeploy: bool, as_json: bool) -> None:
     redeploy = redeploy or os.environ.get("QFZZ_REDEPLOY") == "1"
     check_replaceable(connect(rpc_url), replace=redeploy)  # refuse before compiling anything
     network = _brownie_network(rpc_url)
-    env = dict(os.environ, QFZZ_REDEPLOY="1" if redeploy else "0")
+    env = _brownie_env(QFZZ_REDEPLOY="1" if redeploy else "0")
     click.echo(f"Compiling and deploying with Brownie to network {network}...", err=True)
     result = subprocess.run([_brownie(), "run", "scripts/deploy.py", "--network", network], cwd=PROJECT_ROOT,
                             env=env, capture_output=True, text=True)  # fmt: skip
