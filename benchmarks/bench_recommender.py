@@ -21,9 +21,9 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmarks._results import write_results  # noqa: E402
+from _results import write_results  # noqa: E402
 from qfzz_chain.recommender.data import load_lastfm  # noqa: E402
 from qfzz_chain.recommender.engine import RecommendationEngine  # noqa: E402
 from qfzz_chain.recommender.evaluation import (  # noqa: E402

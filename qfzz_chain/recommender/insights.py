@@ -1,0 +1,167 @@
+"""Artist-driven insights (the seed's "artist feedback loop" gap), from the serving model itself.
+
+For one artist: how often the model puts them in listeners' top-N and how that compares with
+their popularity, which prototypes (artists in the listeners' histories) and which tags carry
+those recommendations, and which listener segments never see them. Segments are the listeners'
+dominant tag (their most weighted tag in the TF-IDF profile) and their activity tercile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from qfzz_chain.recommender.engine import RecommendationEngine
+from qfzz_chain.recommender.models.base import top_n
+from qfzz_chain.recommender.models.content import tfidf_rows
+
+SEGMENT_MIN_USERS = 10  # smaller dominant-tag groups are too noisy to report
+SCORING_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Driver:
+    """Something that carries an artist's recommendations, with its summed weight."""
+
+    name: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A group of listeners and how many of them (who do not know the artist yet) see it."""
+
+    kind: str
+    name: str
+    users: int
+    eligible: int
+    recommended: int
+
+    @property
+    def share(self) -> float:
+        return self.recommended / self.eligible if self.eligible else 0.0
+
+
+@dataclass(frozen=True)
+class ArtistInsights:
+    """Exposure, drivers and blind spots of one artist under the serving model."""
+
+    item: int
+    name: str
+    model: str
+    n: int
+    listeners: int
+    popularity_rank: int
+    recommended_to: int
+    eligible_users: int
+    exposure_rank: int
+    mean_position: float | None
+    prototypes: tuple[Driver, ...]
+    tags: tuple[Driver, ...]
+    segments: tuple[Segment, ...]
+
+    @property
+    def never_seen_by(self) -> tuple[Segment, ...]:
+        return tuple(s for s in self.segments if s.eligible and not s.recommended)
+
+
+def artist_insights(engine: RecommendationEngine, item_id: int, tag_counts: sp.csr_matrix, n: int = 10,
+                    top: int = 5, progress=None) -> ArtistInsights:
+    """Insights for ``item_id``: everyone's top-``n`` is computed once with the engine's model."""
+    item = engine.interactions.item_index(item_id)
+    history = engine.history
+    n_users = history.shape[0]
+    lists = np.empty((n_users, n), dtype=np.int64)
+    for start in range(0, n_users, SCORING_BATCH):
+        users = np.arange(start, min(start + SCORING_BATCH, n_users))
+        lists[users] = top_n(engine.model.score(history[users], users), history[users], n)
+        if progress:
+            progress(min(start + SCORING_BATCH, n_users), n_users)
+    listeners_per_item = np.diff(sp.csc_matrix(engine.interactions.plays).indptr)
+    exposure = np.bincount(lists[lists >= 0], minlength=history.shape[1])
+    hit_rows, hit_positions = np.nonzero(lists == item)
+    knows = np.zeros(n_users, dtype=bool)
+    knows[sp.csc_matrix(history)[:, item].nonzero()[0]] = True
+
+    prototype_weights: dict[int, float] = {}
+    tag_weights: dict[str, float] = {}
+    for user in hit_rows:
+        if engine.model.explainable:
+            for j, value in engine.model.contributions(history[user], item, int(user)).items():
+                prototype_weights[j] = prototype_weights.get(j, 0.0) + value
+        explanation = engine.explain(int(engine.interactions.user_ids[user]), int(item_id))
+        for match in explanation.matched_features:
+            tag_weights[match.feature] = tag_weights.get(match.feature, 0.0) + match.weight
+
+    return ArtistInsights(
+        item=int(item_id), name=engine.item_names[item], model=engine.model.name, n=n,
+        listeners=int(listeners_per_item[item]),
+        popularity_rank=int(np.count_nonzero(listeners_per_item > listeners_per_item[item]) + 1),
+        recommended_to=int(len(hit_rows)), eligible_users=int(np.count_nonzero(~knows)),
+        exposure_rank=int(np.count_nonzero(exposure > exposure[item]) + 1),
+        mean_position=float(hit_positions.mean() + 1) if len(hit_positions) else None,
+        prototypes=_strongest({engine.item_names[j]: w for j, w in prototype_weights.items()}, top),
+        tags=_strongest(tag_weights, top),
+        segments=_segments(engine, tag_counts, knows, set(hit_rows.tolist())),
+    )
+
+
+def _strongest(weights: dict[str, float], top: int) -> tuple[Driver, ...]:
+    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(Driver(name, float(w)) for name, w in ranked[:top] if w > 0)
+
+
+def _segments(engine: RecommendationEngine, tag_counts: sp.csr_matrix, knows: np.ndarray,
+              reached: set[int]) -> tuple[Segment, ...]:
+    history = engine.history
+    n_users = history.shape[0]
+    profiles = sp.csr_matrix(history.sign() @ tfidf_rows(tag_counts))
+    dominant = np.asarray(profiles.argmax(axis=1)).ravel()
+    has_profile = np.diff(profiles.indptr) > 0
+    activity = np.diff(history.indptr)
+    low, high = np.quantile(activity, [1 / 3, 2 / 3])
+    groups: dict[tuple[str, str], list[int]] = {}
+    for user in range(n_users):
+        if has_profile[user]:
+            tag = dominant[user]
+            groups.setdefault(("dominant tag", engine.tag_names[tag] if tag < len(engine.tag_names) else str(tag)), []).append(user)
+        level = "light" if activity[user] <= low else ("heavy" if activity[user] > high else "medium")
+        groups.setdefault(("activity", level), []).append(user)
+    segments = []
+    for (kind, name), members in groups.items():
+        if kind == "dominant tag" and len(members) < SEGMENT_MIN_USERS:
+            continue
+        eligible = [u for u in members if not knows[u]]
+        segments.append(Segment(kind, name, len(members), len(eligible), sum(1 for u in eligible if u in reached)))
+    return tuple(sorted(segments, key=lambda s: (s.kind, -s.users, s.name)))
+
+
+def insights_chart(insights: ArtistInsights, path: Path | str) -> Path:
+    """A PNG with the artist's reach per segment and the prototypes and tags that drive it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    figure, axes = plt.subplots(1, 3, figsize=(15, 5))
+    segments = [s for s in insights.segments if s.eligible][:15]
+    axes[0].barh([f"{s.kind}: {s.name}" for s in segments], [100 * s.share for s in segments], color="#4c72b0")
+    axes[0].set_xlabel(f"% of eligible listeners with it in their top {insights.n}")
+    axes[0].set_title("Reach by listener segment")
+    axes[0].invert_yaxis()
+    for axis, drivers, title, colour in ((axes[1], insights.prototypes, "Prototype artists driving it", "#55a868"),
+                                         (axes[2], insights.tags, "Tags driving it", "#c44e52")):
+        axis.barh([d.name for d in drivers], [d.weight for d in drivers], color=colour)
+        axis.set_title(title)
+        axis.set_xlabel("summed contribution")
+        axis.invert_yaxis()
+    figure.suptitle(f"{insights.name}: recommended to {insights.recommended_to} of {insights.eligible_users} listeners "
+                    f"(exposure rank {insights.exposure_rank}, popularity rank {insights.popularity_rank}, model {insights.model})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
