@@ -210,7 +210,8 @@ def main() -> None:
     for name in (winner, "ease", "itemknn", "als", "popularity"):
         params = dict(chosen[name]["params"])
         fit_started = time.perf_counter()
-        engine = RecommendationEngine.fit(dataset, name, params=params, ease=chosen["ease"]["params"], als=chosen["als"]["params"])
+        engine = RecommendationEngine.fit(dataset, name, params=params, ease=chosen["ease"]["params"],
+                                          als=chosen["als"]["params"], content=chosen["content"]["params"])
         figures[f"{name}_full_fit_s"] = round(time.perf_counter() - fit_started, 3)
         figures[f"{name}_top10_ms"] = round(latency_ms(engine, sample_users), 3)
         if name == winner:

@@ -130,7 +130,7 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "als": [{"factors": 32, "regularization": r} for r in (10.0, 50.0, 150.0)],
     "ncf": [{"epochs": e} for e in (4, 8)],
     "ease": [{"regularization": r} for r in (50.0, 150.0, 400.0)],
-    "content": [{}],
+    "content": [{"norm_power": p} for p in (0.5, 1.0)],
 }
 # The hybrid's CF part is EASE plus ``als_weight`` × ALS (each row-scaled); λ grid as documented.
 HYBRID_ALS_WEIGHTS = (0.5, 1.0)
@@ -187,12 +187,12 @@ def hybrid_grid() -> list[dict[str, float]]:
     return grid
 
 
-def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Progress = _quiet) -> dict[str, Candidate]:
-    """Best dynamic-λ and best fixed-λ hybrid settings on validation, from the fitted CF parts.
+def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, content: Model,
+                progress: Progress = _quiet) -> dict[str, Candidate]:
+    """Best dynamic-λ and best fixed-λ hybrid settings on validation, from the fitted parts.
 
     The component scores are computed once; each grid point only re-mixes them.
     """
-    content = build_model("content").fit(validation.split.train, validation.content)
     users = validation.users
     history = validation.split.train[users]
     ease_part = ease.score(history, users)
@@ -219,9 +219,11 @@ def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Pro
     return best
 
 
-def build_hybrid(params: dict[str, Any], ease_params: dict[str, Any], als_params: dict[str, Any], fixed: bool = False) -> Model:
+def build_hybrid(params: dict[str, Any], ease_params: dict[str, Any], als_params: dict[str, Any],
+                 content_params: dict[str, Any], fixed: bool = False) -> Model:
     """An unfitted hybrid over EASE + ALS and tag content with the given settings."""
-    return build_model("hybrid_fixed" if fixed else "hybrid", **params, ease=ease_params, als=als_params)
+    return build_model("hybrid_fixed" if fixed else "hybrid", **params, ease=ease_params, als=als_params,
+                       content=content_params)
 
 
 def run_evaluation(
@@ -250,7 +252,7 @@ def run_evaluation(
     wants_hybrid = any(name in HYBRID_MODELS for name in models)
     to_tune = [n for n in models if n not in HYBRID_MODELS]
     if wants_hybrid:
-        to_tune += [n for n in ("ease", "als") if n not in to_tune]
+        to_tune += [n for n in ("ease", "als", "content") if n not in to_tune]
     chosen: dict[str, dict[str, Any]] = {}
     fitted: dict[str, Model] = {}
     for name in to_tune:
@@ -258,7 +260,7 @@ def run_evaluation(
         best = max(candidates, key=lambda c: c.ndcg)
         chosen[name] = {"params": best.params, "validation_ndcg": best.ndcg}
     if wants_hybrid:
-        for kind, candidate in tune_hybrid(validation, fitted["ease"], fitted["als"], progress).items():
+        for kind, candidate in tune_hybrid(validation, fitted["ease"], fitted["als"], fitted["content"], progress).items():
             chosen[kind] = {"params": candidate.params, "validation_ndcg": candidate.ndcg}
 
     results: dict[str, dict[str, ModelResult]] = {}
@@ -278,7 +280,7 @@ def run_evaluation(
 def _final_model(name: str, chosen: dict[str, dict[str, Any]], extra: dict[str, ExtraModel] | None) -> Model:
     if name in HYBRID_MODELS:
         return build_hybrid(chosen[name]["params"], chosen["ease"]["params"], chosen["als"]["params"],
-                            fixed=name == "hybrid_fixed")
+                            chosen["content"]["params"], fixed=name == "hybrid_fixed")
     builder, _ = _builder_and_grid(name, extra)
     return builder(chosen[name]["params"])
 

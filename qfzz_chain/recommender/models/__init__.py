@@ -53,11 +53,12 @@ def build_model(name: str, **params: Any) -> Model:
         settings = {**DEFAULT_HYBRID, **params}
         ease = EASE(**{**DEFAULT_EASE, **settings.pop("ease", {})})
         als = ALS(**{**DEFAULT_ALS, **settings.pop("als", {})})
+        content = TagContent(**settings.pop("content", {}))
         cf = Blend([ease, als], [1.0, settings.pop("als_weight")])
         if name == "hybrid_fixed":
-            model = DynamicHybrid.fixed(cf, TagContent(), settings["lambda_dense"])
+            model = DynamicHybrid.fixed(cf, content, settings["lambda_dense"])
         else:
-            model = DynamicHybrid(cf, TagContent(), **settings)
+            model = DynamicHybrid(cf, content, **settings)
     else:
         raise InvalidParameterError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     model.name = name

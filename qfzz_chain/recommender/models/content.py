@@ -1,8 +1,8 @@
 """Content model on tag profiles: TF-IDF item vectors, users as the weighted sum of what they played.
 
-``score(u, i) = Σ_j w(h_uj) · cos(t_i, t_j)``: linear in the history, so it explains itself the
-same way the neighbourhood models do, and it reaches items nobody has listened to yet as long
-as someone tagged them (the cold-start case).
+``score(u, i) = Σ_j w(h_uj) · ⟨t_i, t_j⟩`` with length-damped TF-IDF vectors (see ``tfidf_rows``):
+linear in the history, so it explains itself the same way the neighbourhood models do, and it
+reaches items nobody has listened to yet as long as someone tagged them (the cold-start case).
 """
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.models.base import Model, Weighting, check_fitted, row
 
 
-def tfidf_rows(counts: sp.csr_matrix) -> sp.csr_matrix:
-    """L2-normalised ``log1p(count) · log(N / df)`` per row, N = rows with any feature."""
+def tfidf_rows(counts: sp.csr_matrix, norm_power: float = 1.0) -> sp.csr_matrix:
+    """``log1p(count) · log(N / df)`` per row divided by ``‖row‖^norm_power``, N = rows with any feature.
+
+    ``norm_power = 1`` is plain cosine geometry. Below 1, items with richer tag profiles keep
+    part of their length: how much an item has been tagged is content metadata too (a new
+    artist with tags has it), and it carries the audience-size signal pure cosine throws away.
+    """
     counts = sp.csr_matrix(counts, dtype=np.float64)
     n_described = max(int(np.count_nonzero(np.diff(counts.indptr))), 1)
     document_frequency = np.diff(sp.csc_matrix(counts).indptr)
@@ -23,7 +28,7 @@ def tfidf_rows(counts: sp.csr_matrix) -> sp.csr_matrix:
     weighted = counts.copy()
     weighted.data = np.log1p(weighted.data) * idf[weighted.indices]
     norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    scale = np.divide(1.0, norms ** norm_power, out=np.zeros_like(norms), where=norms > 0)
     result = sp.csr_matrix(sp.diags(scale) @ weighted)
     result.eliminate_zeros()
     return result
@@ -36,13 +41,16 @@ class TagContent(Model):
     explainable = True
     monotone = True
 
-    def __init__(self, weighting: str = "log"):
+    def __init__(self, weighting: str = "log", norm_power: float = 0.5):
+        if not 0.0 <= norm_power <= 1.0:
+            raise InvalidParameterError(f"norm_power must be in [0, 1], got {norm_power}")
         self.weighting = Weighting(weighting)
+        self.norm_power = float(norm_power)
         self.features: sp.csr_matrix | None = None
         self.features_by_tag: sp.csr_matrix | None = None  # the transpose, kept for fast scoring
 
     def params(self) -> dict[str, float | int | str]:
-        return {"weighting": self.weighting.kind}
+        return {"weighting": self.weighting.kind, "norm_power": self.norm_power}
 
     def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "TagContent":
         if content is None:
@@ -50,7 +58,7 @@ class TagContent(Model):
         if content.shape[0] != train.shape[1]:
             raise InvalidParameterError(f"content has {content.shape[0]} rows for {train.shape[1]} items")
         self.weighting.fit(train)
-        self.features = tfidf_rows(content)
+        self.features = tfidf_rows(content, self.norm_power)
         self.features_by_tag = sp.csr_matrix(self.features.T)
         return self
 

@@ -1,0 +1,69 @@
+"""``qfzz recommend`` end to end, in a subprocess like a user would run it (kept few: each loads data)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from eth_utils import keccak
+
+from qfzz_chain.config import PROJECT_ROOT, lastfm_data_path
+from qfzz_chain.recommender.data import LASTFM_FILES
+
+
+def qfzz(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qfzz_chain", "recommend", *args], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+pytestmark = pytest.mark.skipif(not lastfm_data_path().is_dir(), reason="Last.fm 2K data not available")
+
+
+def test_for_user_json_carries_verifiable_explanation_hashes():
+    result = qfzz("for", "2", "-n", "3", "--model", "itemknn", "--counterfactual", "--json")
+    assert result.returncode == 0, result.stderr
+    value = json.loads(result.stdout)
+    assert value["user"] == 2 and len(value["recommendations"]) == 3
+    for record in value["recommendations"]:
+        canonical = record["explanation_canonical"].encode("ascii")
+        assert record["explanation_keccak"] == "0x" + keccak(canonical).hex()
+        assert json.loads(canonical)["item"] == record["item"]
+        assert record["explanation"]["prototypes"]
+        assert record["counterfactual"]["verified"]
+
+
+def test_unknown_user_is_one_line_and_nonzero():
+    result = qfzz("for", "999999", "--model", "popularity")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == "error: unknown user id 999999"
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_data_file_is_one_line_and_nonzero(tmp_path):
+    for name in (*LASTFM_FILES, "SHA256SUMS"):
+        shutil.copy(lastfm_data_path() / name, tmp_path / name)
+        (tmp_path / name).chmod(0o644)
+    with open(tmp_path / "user_artists.dat", "a") as handle:
+        handle.write("2\t51\t1\n")
+    result = qfzz("evaluate", "--model", "popularity", "--data", str(tmp_path))
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "SHA256SUMS" in last
+    assert "Traceback" not in result.stderr
+
+
+def test_evaluate_and_insights(tmp_path):
+    result = qfzz("evaluate", "--model", "popularity", "--model", "itemknn", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["model"]: row for row in json.loads(result.stdout)["models"]}
+    assert rows["itemknn"]["ndcg_at_10"] > rows["popularity"]["ndcg_at_10"]
+
+    chart = tmp_path / "chart.png"
+    result = qfzz("insights", "Pet Shop Boys", "--model", "itemknn", "--json", "--chart", str(chart))
+    assert result.returncode == 0, result.stderr
+    value = json.loads(result.stdout)
+    assert value["item"] == 1001 and value["recommended_to"] > 0 and value["prototypes"]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,143 @@
+"""The engine: explanation hashing, counterfactuals re-scored, real-time fold-in, fairness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from qfzz_chain.recommender.data import Interactions
+from qfzz_chain.recommender.engine import RecommendationEngine
+from qfzz_chain.recommender.errors import InvalidParameterError, UnknownItemError, UnknownUserError
+from qfzz_chain.recommender.explain import Explanation, FeatureMatch, Prototype, canonical_json, explanation_hash
+from qfzz_chain.recommender.models import build_model
+from qfzz_chain.recommender.models.base import top_n
+
+
+def engine_for(name: str, interactions: Interactions, tags: sp.csr_matrix, **params) -> RecommendationEngine:
+    model = build_model(name, **params).fit(interactions.plays, tags)
+    names = tuple(f"artist {i}" for i in interactions.item_ids)
+    return RecommendationEngine(model, interactions, names, tuple(f"tag{t}" for t in range(tags.shape[1])))
+
+
+HYBRID = {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}}
+
+
+# -- canonical explanations ---------------------------------------------------------------------
+def test_canonical_json_is_key_order_independent_and_fixed_format():
+    a = {"b": 1.0, "a": [0.1234567, -0.0000001, 3], "c": {"y": None, "x": True}}
+    b = {"c": {"x": True, "y": None}, "a": [0.1234567, -0.0000001, 3], "b": 1.0}
+    assert canonical_json(a) == canonical_json(b)
+    assert canonical_json(a) == b'{"a":[0.123457,0.000000,3],"b":1.000000,"c":{"x":true,"y":null}}'
+    assert explanation_hash(a) == explanation_hash(b)
+    assert explanation_hash(a).startswith("0x") and len(explanation_hash(a)) == 66
+    with pytest.raises(InvalidParameterError):
+        canonical_json({"x": float("nan")})
+
+
+def test_explanation_hash_is_keccak_of_canonical_bytes():
+    from eth_utils import keccak
+
+    explanation = Explanation("m", 1, 2, 0.5, (Prototype(3, "A", 0.25),), (FeatureMatch("rock", 1.0),), None, 0.0)
+    assert explanation.keccak() == "0x" + keccak(explanation.canonical_bytes()).hex()
+    assert b'"prototypes":[{"contribution":0.250000,"item":3,"name":"A"}]' in explanation.canonical_bytes()
+
+
+def test_same_recommendation_same_hash(interactions, tags):
+    first = engine_for("hybrid", interactions, tags, **HYBRID).recommend(104, 5)
+    second = engine_for("hybrid", interactions, tags, **HYBRID).recommend(104, 5)
+    assert [r.explanation_hash for r in first] == [r.explanation_hash for r in second]
+    assert len({r.explanation_hash for r in first}) == 5
+    top = first[0].explanation
+    assert top.prototypes and top.matched_features and top.cf_weight is not None
+    assert top.score == pytest.approx(first[0].score)
+
+
+def test_unknown_user_and_item(interactions, tags):
+    engine = engine_for("itemknn", interactions, tags)
+    with pytest.raises(UnknownUserError):
+        engine.recommend(5, 3)
+    with pytest.raises(UnknownItemError):
+        engine.score(100, 5)
+
+
+# -- counterfactuals ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,params", [("itemknn", {}), ("content", {}), ("hybrid", HYBRID)])
+def test_counterfactual_is_confirmed_by_independent_rescoring(name, params, interactions, tags):
+    engine = engine_for(name, interactions, tags, **params)
+    user_id, n = 107, 5
+    user = interactions.user_index(user_id)
+    for rec in engine.recommend(user_id, n):
+        found = engine.counterfactual(user_id, rec.item, n=n, max_size=2)
+        if not found.removed:
+            continue
+        history = engine.history[user].toarray()
+        known = history[0] > 0
+        for prototype in found.removed:
+            history[0, interactions.item_index(prototype.item)] = 0.0
+        scores = engine.model.score(sp.csr_matrix(history), np.array([user]))
+        ranked = top_n(scores, sp.csr_matrix(known[None, :].astype(float)), n)[0]
+        assert interactions.item_index(rec.item) not in ranked
+        assert found.verified and found.rank_after > n
+        if found.exact and len(found.removed) > 1:
+            # minimal: no single one of the removed items suffices on its own
+            for prototype in found.removed:
+                alone = engine.history[user].toarray()
+                alone[0, interactions.item_index(prototype.item)] = 0.0
+                single = top_n(engine.model.score(sp.csr_matrix(alone), np.array([user])),
+                               sp.csr_matrix(known[None, :].astype(float)), n)[0]
+                assert interactions.item_index(rec.item) in single
+
+
+def test_counterfactual_needs_a_recommended_item(interactions, tags):
+    engine = engine_for("itemknn", interactions, tags)
+    user = interactions.user_index(101)
+    worst = int(np.argmin(engine.scores(user)))
+    with pytest.raises(InvalidParameterError):
+        engine.counterfactual(101, int(interactions.item_ids[worst]), n=3)
+
+
+# -- real-time adaptation ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name,params", [("itemknn", {}), ("als", {"iterations": 15, "seed": 3})])
+def test_fold_in_changes_recommendations_now_and_matches_a_refit(name, params, interactions, tags):
+    engine = engine_for(name, interactions, tags, **params)
+    user_id = 102
+    user = interactions.user_index(user_id)
+    before = engine.top_items(user, 5)
+    # new listens far from the user's taste cluster (user 102 likes items 27-39; 0-13 is another cluster)
+    for item in (0, 1, 2, 3):
+        engine.record_listen(user_id, int(interactions.item_ids[item]), plays=500)
+    after = engine.top_items(user, 5)
+    assert not np.array_equal(before, after)
+    assert any(item < 14 for item in after)
+
+    refit_plays = engine.history.copy()
+    refit = build_model(name, **params).fit(refit_plays, tags)
+    refit_top = top_n(refit.score(refit_plays[user], np.array([user])), refit_plays[user], 5)[0]
+    # Same history, refitted model: the top-5 agrees up to the model's own noise.
+    assert len(set(after.tolist()) & set(refit_top.tolist())) >= 4
+
+
+def test_record_listen_rejects_nonsense(interactions, tags):
+    engine = engine_for("itemknn", interactions, tags)
+    with pytest.raises(InvalidParameterError):
+        engine.record_listen(100, 1000, plays=0)
+    with pytest.raises(UnknownItemError):
+        engine.record_listen(100, 1, plays=1)
+
+
+# -- fairness ---------------------------------------------------------------------------------------
+def test_fairness_boost_raises_emerging_exposure_and_is_recorded(interactions, tags):
+    engine = engine_for("itemknn", interactions, tags)
+    engine.emerging = np.zeros(interactions.n_items, dtype=bool)
+    engine.emerging[::4] = True
+    plain, boosted = [], []
+    for user_id in interactions.user_ids[:20]:
+        plain += [interactions.item_index(r.item) for r in engine.recommend(int(user_id), 5)]
+        recs = engine.recommend(int(user_id), 5, fairness_boost=0.5)
+        boosted += [interactions.item_index(r.item) for r in recs]
+        for rec in recs:
+            lifted = engine.emerging[interactions.item_index(rec.item)]
+            assert (rec.explanation.fairness_boost > 0) == bool(lifted)
+            assert rec.score == pytest.approx(rec.explanation.score + rec.explanation.fairness_boost)
+    assert engine.emerging[boosted].mean() > engine.emerging[plain].mean()
