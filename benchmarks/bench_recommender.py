@@ -28,6 +28,7 @@ from qfzz_chain.recommender.data import load_lastfm  # noqa: E402
 from qfzz_chain.recommender.engine import RecommendationEngine  # noqa: E402
 from qfzz_chain.recommender.evaluation import (  # noqa: E402
     ExtraModel,
+    format_params,
     best_model,
     protocol_data,
     rank,
@@ -176,7 +177,7 @@ def main() -> None:
             if protocol == "random":
                 figures[f"{name}_validation_ndcg_at_10"] = round(result.validation_ndcg, 6)
                 figures[f"{name}_batch_score_s"] = round(result.score_seconds, 3)
-                figures[f"{name}_params"] = " ".join(f"{k}={v}" for k, v in sorted(result.params.items()))
+                figures[f"{name}_params"] = format_params(result.params)
         figures[f"{prefix}users_evaluated"] = next(iter(by_model.values())).metrics["users"]
 
     winner = best_model(chosen, ours)
@@ -211,7 +212,7 @@ def main() -> None:
         params = dict(chosen[name]["params"])
         fit_started = time.perf_counter()
         engine = RecommendationEngine.fit(dataset, name, params=params, ease=chosen["ease"]["params"],
-                                          als=chosen["als"]["params"], content=chosen["content"]["params"])
+                                          als=chosen["als"]["params"])
         figures[f"{name}_full_fit_s"] = round(time.perf_counter() - fit_started, 3)
         figures[f"{name}_top10_ms"] = round(latency_ms(engine, sample_users), 3)
         if name == winner:

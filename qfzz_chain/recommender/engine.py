@@ -73,11 +73,12 @@ class RecommendationEngine:
     @classmethod
     def fit(cls, dataset: LastfmDataset, model: str = DEFAULT_MODEL, params: dict[str, Any] | None = None,
             ease: dict[str, Any] | None = None, als: dict[str, Any] | None = None,
-            content: dict[str, Any] | None = None, emerging_ids: set[int] | None = None) -> "RecommendationEngine":
-        """Fit ``model`` on all of ``dataset``'s listens (hybrids: with ``ease``/``als``/``content`` settings)."""
+            emerging_ids: set[int] | None = None) -> "RecommendationEngine":
+        """Fit ``model`` on all of ``dataset``'s listens (hybrids: with ``ease``/``als`` settings;
+        the hybrid's content settings travel in ``params["content"]``)."""
         settings = dict(params or {})
         if model in ("hybrid", "hybrid_fixed"):
-            settings.update({"ease": dict(ease or {}), "als": dict(als or {}), "content": dict(content or {})})
+            settings.update({"ease": dict(ease or {}), "als": dict(als or {})})
         fitted = build_model(model, **settings)
         fitted.fit(dataset.interactions.plays, visible_tag_counts(dataset.tags, dataset.interactions.n_items))
         return cls(fitted, dataset.interactions, dataset.item_names, dataset.tags.tag_names, emerging_ids)

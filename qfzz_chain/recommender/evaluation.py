@@ -132,8 +132,10 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "ease": [{"regularization": r} for r in (50.0, 150.0, 400.0)],
     "content": [{"norm_power": p} for p in (0.5, 1.0)],
 }
-# The hybrid's CF part is EASE plus ``als_weight`` × ALS (each row-scaled); λ grid as documented.
+# The hybrid's CF part is EASE plus ``als_weight`` × ALS (each row-scaled); its content part is the
+# tag model with either length damping (what complements CF best need not be what wins alone).
 HYBRID_ALS_WEIGHTS = (0.5, 1.0)
+HYBRID_CONTENT_NORM_POWER = (0.5, 1.0)
 HYBRID_LAMBDA_DENSE = (0.7, 0.8, 0.9)
 HYBRID_LAMBDA_SPARSE = (0.4, 0.6)
 HYBRID_KAPPA = (2.0, 10.0)
@@ -149,7 +151,7 @@ def tune(name: str, validation: ProtocolData, extra: dict[str, "ExtraModel"] | N
         model = builder(params)
         model.fit(validation.split.train, validation.content)
         ndcg = mean_ndcg(score_users(model, validation), validation)
-        progress(f"  validation {name} {_format_params(params)}: NDCG@10 {ndcg:.4f}")
+        progress(f"  validation {name} {format_params(params)}: NDCG@10 {ndcg:.4f}")
         candidates.append(Candidate(params, ndcg))
         if ndcg > best:
             best, best_model = ndcg, model
@@ -172,26 +174,34 @@ def _builder_and_grid(name: str, extra: dict[str, ExtraModel] | None) -> tuple[C
     raise InvalidParameterError(f"unknown model {name!r}")
 
 
-def _format_params(params: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in sorted(params.items())) or "(defaults)"
+def format_params(params: dict[str, Any]) -> str:
+    """``key=value`` pairs, nested settings flattened as ``outer.inner=value``."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return " ".join(f"{k}={v}" for k, v in sorted(flat.items())) or "(defaults)"
 
 
-def hybrid_grid() -> list[dict[str, float]]:
-    """Every (als_weight, λ_sparse, λ_dense, κ) tried; λ_sparse = λ_dense are the fixed-λ points."""
-    grid = []
-    for weight, dense in itertools.product(HYBRID_ALS_WEIGHTS, HYBRID_LAMBDA_DENSE):
-        grid.append({"als_weight": weight, "lambda_sparse": dense, "lambda_dense": dense, "kappa": 1.0})
+def hybrid_grid() -> list[dict[str, Any]]:
+    """Every (content, als_weight, λ_sparse, λ_dense, κ) tried; λ_sparse = λ_dense are the fixed-λ points."""
+    grid: list[dict[str, Any]] = []
+    for power, weight, dense in itertools.product(HYBRID_CONTENT_NORM_POWER, HYBRID_ALS_WEIGHTS, HYBRID_LAMBDA_DENSE):
+        common = {"content": {"norm_power": power}, "als_weight": weight, "lambda_dense": dense}
+        grid.append({**common, "lambda_sparse": dense, "kappa": 1.0})
         for sparse, kappa in itertools.product(HYBRID_LAMBDA_SPARSE, HYBRID_KAPPA):
             if sparse < dense:
-                grid.append({"als_weight": weight, "lambda_sparse": sparse, "lambda_dense": dense, "kappa": kappa})
+                grid.append({**common, "lambda_sparse": sparse, "kappa": kappa})
     return grid
 
 
-def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, content: Model,
-                progress: Progress = _quiet) -> dict[str, Candidate]:
+def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Progress = _quiet) -> dict[str, Candidate]:
     """Best dynamic-λ and best fixed-λ hybrid settings on validation, from the fitted parts.
 
-    The component scores are computed once; each grid point only re-mixes them.
+    The component scores are computed once; each grid point only re-mixes them. The chosen
+    ``params`` carry the content settings (``content``); EASE and ALS keep their own choices.
     """
     users = validation.users
     history = validation.split.train[users]
@@ -199,8 +209,11 @@ def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, content: Mode
     ease_part /= row_max_scale(ease_part)
     als_part = als.score(history, users)
     als_part /= row_max_scale(als_part)
-    content_part = content.score(history)
-    content_part /= row_max_scale(content_part)
+    content_parts = {}
+    for power in HYBRID_CONTENT_NORM_POWER:
+        content = build_model("content", norm_power=power).fit(validation.split.train, validation.content)
+        part = content.score(history)
+        content_parts[power] = part / row_max_scale(part)
     listeners = np.diff(sp.csc_matrix(validation.split.train).indptr)
     best: dict[str, Candidate] = {}
     for params in hybrid_grid():
@@ -208,9 +221,9 @@ def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, content: Mode
         cf /= row_max_scale(cf)
         hybrid = DynamicHybrid(ease, content, params["lambda_sparse"], params["lambda_dense"], params["kappa"], fitted=True)
         hybrid.lambdas = item_lambdas(listeners, params["lambda_sparse"], params["lambda_dense"], params["kappa"])
-        ndcg = mean_ndcg(hybrid.mix(cf, content_part), validation)
+        ndcg = mean_ndcg(hybrid.mix(cf, content_parts[params["content"]["norm_power"]]), validation)
         kind = "hybrid_fixed" if params["lambda_sparse"] == params["lambda_dense"] else "hybrid"
-        progress(f"  validation {kind} {_format_params(params)}: NDCG@10 {ndcg:.4f}")
+        progress(f"  validation {kind} {format_params(params)}: NDCG@10 {ndcg:.4f}")
         if kind not in best or ndcg > best[kind].ndcg:
             best[kind] = Candidate(params, ndcg)
     # The dynamic rule contains the fixed one (λ_sparse = λ_dense); never choose a worse dynamic point.
@@ -220,10 +233,9 @@ def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, content: Mode
 
 
 def build_hybrid(params: dict[str, Any], ease_params: dict[str, Any], als_params: dict[str, Any],
-                 content_params: dict[str, Any], fixed: bool = False) -> Model:
+                 fixed: bool = False) -> Model:
     """An unfitted hybrid over EASE + ALS and tag content with the given settings."""
-    return build_model("hybrid_fixed" if fixed else "hybrid", **params, ease=ease_params, als=als_params,
-                       content=content_params)
+    return build_model("hybrid_fixed" if fixed else "hybrid", **params, ease=ease_params, als=als_params)
 
 
 def run_evaluation(
@@ -252,7 +264,7 @@ def run_evaluation(
     wants_hybrid = any(name in HYBRID_MODELS for name in models)
     to_tune = [n for n in models if n not in HYBRID_MODELS]
     if wants_hybrid:
-        to_tune += [n for n in ("ease", "als", "content") if n not in to_tune]
+        to_tune += [n for n in ("ease", "als") if n not in to_tune]
     chosen: dict[str, dict[str, Any]] = {}
     fitted: dict[str, Model] = {}
     for name in to_tune:
@@ -260,7 +272,7 @@ def run_evaluation(
         best = max(candidates, key=lambda c: c.ndcg)
         chosen[name] = {"params": best.params, "validation_ndcg": best.ndcg}
     if wants_hybrid:
-        for kind, candidate in tune_hybrid(validation, fitted["ease"], fitted["als"], fitted["content"], progress).items():
+        for kind, candidate in tune_hybrid(validation, fitted["ease"], fitted["als"], progress).items():
             chosen[kind] = {"params": candidate.params, "validation_ndcg": candidate.ndcg}
 
     results: dict[str, dict[str, ModelResult]] = {}
@@ -280,7 +292,7 @@ def run_evaluation(
 def _final_model(name: str, chosen: dict[str, dict[str, Any]], extra: dict[str, ExtraModel] | None) -> Model:
     if name in HYBRID_MODELS:
         return build_hybrid(chosen[name]["params"], chosen["ease"]["params"], chosen["als"]["params"],
-                            chosen["content"]["params"], fixed=name == "hybrid_fixed")
+                            fixed=name == "hybrid_fixed")
     builder, _ = _builder_and_grid(name, extra)
     return builder(chosen[name]["params"])
 

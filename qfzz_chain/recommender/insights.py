@@ -3,7 +3,7 @@
 For one artist: how often the model puts them in listeners' top-N and how that compares with
 their popularity, which prototypes (artists in the listeners' histories) and which tags carry
 those recommendations, and which listener segments never see them. Segments are the listeners'
-dominant tag (their most weighted tag in the TF-IDF profile) and their activity tercile.
+dominant tag (their most weighted tag in the TF-IDF profile) and their activity tercile (plays).
 """
 
 from __future__ import annotations
@@ -87,14 +87,15 @@ def artist_insights(engine: RecommendationEngine, item_id: int, tag_counts: sp.c
     knows[sp.csc_matrix(history)[:, item].nonzero()[0]] = True
 
     prototype_weights: dict[int, float] = {}
-    tag_weights: dict[str, float] = {}
-    for user in hit_rows:
-        if engine.model.explainable:
+    if engine.model.explainable:
+        for user in hit_rows:
             for j, value in engine.model.contributions(history[user], item, int(user)).items():
                 prototype_weights[j] = prototype_weights.get(j, 0.0) + value
-        explanation = engine.explain(int(engine.interactions.user_ids[user]), int(item_id))
-        for match in explanation.matched_features:
-            tag_weights[match.feature] = tag_weights.get(match.feature, 0.0) + match.weight
+    # Tags: what the reached listeners' tag profiles share with the artist's (for any model).
+    tag_vectors = tfidf_rows(tag_counts)
+    profiles = sp.csr_matrix(history.sign() @ tag_vectors)
+    shared = np.asarray(profiles[hit_rows].sum(axis=0)).ravel() * tag_vectors[item].toarray().ravel()
+    tag_weights = {_tag_name(engine, int(t)): float(shared[t]) for t in np.flatnonzero(shared > 0)}
 
     return ArtistInsights(
         item=int(item_id), name=engine.item_names[item], model=engine.model.name, n=n,
@@ -105,7 +106,7 @@ def artist_insights(engine: RecommendationEngine, item_id: int, tag_counts: sp.c
         mean_position=float(hit_positions.mean() + 1) if len(hit_positions) else None,
         prototypes=_strongest({engine.item_names[j]: w for j, w in prototype_weights.items()}, top),
         tags=_strongest(tag_weights, top),
-        segments=_segments(engine, tag_counts, knows, set(hit_rows.tolist())),
+        segments=_segments(engine, profiles, knows, set(hit_rows.tolist())),
     )
 
 
@@ -114,20 +115,24 @@ def _strongest(weights: dict[str, float], top: int) -> tuple[Driver, ...]:
     return tuple(Driver(name, float(w)) for name, w in ranked[:top] if w > 0)
 
 
-def _segments(engine: RecommendationEngine, tag_counts: sp.csr_matrix, knows: np.ndarray,
+def _tag_name(engine: RecommendationEngine, tag: int) -> str:
+    return engine.tag_names[tag] if tag < len(engine.tag_names) else str(tag)
+
+
+def _segments(engine: RecommendationEngine, profiles: sp.csr_matrix, knows: np.ndarray,
               reached: set[int]) -> tuple[Segment, ...]:
     history = engine.history
     n_users = history.shape[0]
-    profiles = sp.csr_matrix(history.sign() @ tfidf_rows(tag_counts))
     dominant = np.asarray(profiles.argmax(axis=1)).ravel()
     has_profile = np.diff(profiles.indptr) > 0
-    activity = np.diff(history.indptr)
+    # Total plays, not artist count: Last.fm 2K keeps at most 50 artists per user.
+    activity = np.asarray(history.sum(axis=1)).ravel()
     low, high = np.quantile(activity, [1 / 3, 2 / 3])
     groups: dict[tuple[str, str], list[int]] = {}
     for user in range(n_users):
         if has_profile[user]:
             tag = dominant[user]
-            groups.setdefault(("dominant tag", engine.tag_names[tag] if tag < len(engine.tag_names) else str(tag)), []).append(user)
+            groups.setdefault(("dominant tag", _tag_name(engine, int(tag))), []).append(user)
         level = "light" if activity[user] <= low else ("heavy" if activity[user] > high else "medium")
         groups.setdefault(("activity", level), []).append(user)
     segments = []
@@ -157,7 +162,7 @@ def insights_chart(insights: ArtistInsights, path: Path | str) -> Path:
                                          (axes[2], insights.tags, "Tags driving it", "#c44e52")):
         axis.barh([d.name for d in drivers], [d.weight for d in drivers], color=colour)
         axis.set_title(title)
-        axis.set_xlabel("summed contribution")
+        axis.set_xlabel("summed weight over the listeners reached")
         axis.invert_yaxis()
     figure.suptitle(f"{insights.name}: recommended to {insights.recommended_to} of {insights.eligible_users} listeners "
                     f"(exposure rank {insights.exposure_rank}, popularity rank {insights.popularity_rank}, model {insights.model})")
