@@ -22,6 +22,9 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
     uint8 private constant CID_V0 = 0;
     uint8 private constant CID_V1 = 1;
     uint16 private constant DAG_PB = 0x70;
+    uint16 private constant RAW = 0x55;
+    uint16 private constant DAG_CBOR = 0x71;
+    uint16 private constant DAG_JSON = 0x0129;
     uint16 private constant SHA2_256 = 0x12;
 
     bytes32 private constant CID_TYPEHASH =
@@ -56,6 +59,7 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
         uint256 deadline,
         bytes calldata signature
     ) external returns (bytes32 trackId) {
+        if (artist == address(0)) revert ZeroAddress();
         if (block.timestamp > deadline) revert ExpiredSignature(deadline);
         bytes32 structHash = keccak256(
             abi.encode(
@@ -77,7 +81,7 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
     /// @inheritdoc ITrackRegistry
     function updateMetadata(bytes32 trackId, Cid calldata metadata) external {
         Track storage track = _onlyArtist(trackId);
-        _checkCid(metadata);
+        _checkMetadataCid(metadata);
         uint16 version = track.metadataVersion + 1;
         track.metadataVersion = version;
         emit TrackMetadataUpdated(trackId, version, metadata);
@@ -109,9 +113,7 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
 
     /// @inheritdoc ITrackRegistry
     function getTrack(bytes32 trackId) external view returns (Track memory) {
-        Track memory track = _tracks[trackId];
-        if (track.artist == address(0)) revert TrackNotRegistered(trackId);
-        return track;
+        return _registered(trackId);
     }
 
     /// @inheritdoc ITrackRegistry
@@ -121,8 +123,7 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
 
     /// @inheritdoc ITrackRegistry
     function contentCid(bytes32 trackId) external view returns (Cid memory) {
-        Track memory track = _tracks[trackId];
-        if (track.artist == address(0)) revert TrackNotRegistered(trackId);
+        Track memory track = _registered(trackId);
         return Cid(track.cidVersion, track.codec, track.hashFunction, trackId);
     }
 
@@ -136,11 +137,15 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
         return _pendingArtist[trackId];
     }
 
-    /// @notice The EIP-712 domain separator that `registerTrackFor` signatures are made over.
-    /// @return The separator for this chain and contract.
+    /// @inheritdoc ITrackRegistry
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
         return _domainSeparatorV4();
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function nonces(address artist) public view override(ITrackRegistry, Nonces) returns (uint256) {
+        return super.nonces(artist);
     }
 
     function _register(address artist, Cid calldata content, Cid calldata metadata, Parent[] calldata parents)
@@ -148,8 +153,8 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
         returns (bytes32 trackId)
     {
         if (artist == address(0)) revert ZeroAddress();
-        _checkCid(content);
-        _checkCid(metadata);
+        _checkContentCid(content);
+        _checkMetadataCid(metadata);
         trackId = content.digest;
         if (_tracks[trackId].artist != address(0)) revert TrackAlreadyRegistered(trackId);
         _checkParents(parents);
@@ -166,15 +171,33 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
         emit TrackRegistered(trackId, artist, msg.sender, content, metadata, parents);
     }
 
+    function _registered(bytes32 trackId) private view returns (Track memory track) {
+        track = _tracks[trackId];
+        if (track.artist == address(0)) revert TrackNotRegistered(trackId);
+    }
+
     function _onlyArtist(bytes32 trackId) private view returns (Track storage track) {
         track = _tracks[trackId];
         if (track.artist == address(0)) revert TrackNotRegistered(trackId);
         if (track.artist != msg.sender) revert NotArtist(trackId, msg.sender);
     }
 
-    function _checkCid(Cid calldata cid) private pure {
-        bool valid = cid.digest != bytes32(0)
-            && (cid.version == CID_V1 || (cid.version == CID_V0 && cid.codec == DAG_PB && cid.hashFunction == SHA2_256));
+    /// @dev Audio is a file as `ipfs add` makes it: UnixFS dag-pb, or a raw leaf in CIDv1.
+    function _checkContentCid(Cid calldata cid) private pure {
+        bool fileCodec = cid.codec == DAG_PB || (cid.version == CID_V1 && cid.codec == RAW);
+        _requireCid(cid, fileCodec);
+    }
+
+    /// @dev Metadata may also be an IPLD document (dag-cbor, dag-json) in CIDv1.
+    function _checkMetadataCid(Cid calldata cid) private pure {
+        bool codec = cid.codec == DAG_PB
+            || (cid.version == CID_V1 && (cid.codec == RAW || cid.codec == DAG_CBOR || cid.codec == DAG_JSON));
+        _requireCid(cid, codec);
+    }
+
+    function _requireCid(Cid calldata cid, bool codecAllowed) private pure {
+        bool valid = codecAllowed && cid.hashFunction == SHA2_256 && cid.digest != bytes32(0)
+            && (cid.version == CID_V0 || cid.version == CID_V1);
         if (!valid) revert InvalidCid(cid.version, cid.codec, cid.hashFunction, cid.digest);
     }
 

@@ -72,7 +72,8 @@ interface ITrackRegistry {
     error DuplicateParent(bytes32 parentId);
     /// @notice More parents than `max` were declared.
     error TooManyParents(uint256 count, uint256 max);
-    /// @notice The CID parts cannot form a CID (wrong version, v0 that is not dag-pb sha2-256, zero digest).
+    /// @notice The CID is not one the registry takes: content must be sha2-256 dag-pb (v0 or v1) or
+    /// a raw leaf (v1), as `ipfs add` makes files; metadata may also be dag-cbor or dag-json (v1).
     error InvalidCid(uint8 version, uint16 codec, uint16 hashFunction, bytes32 digest);
     /// @notice An address that must be set is zero.
     error ZeroAddress();
@@ -155,6 +156,16 @@ interface ITrackRegistry {
     /// @param trackId The track.
     /// @return The address the attribution is offered to.
     function pendingArtist(bytes32 trackId) external view returns (address);
+
+    /// @notice The artist's current nonce, which `registerTrackFor` signatures must carry.
+    /// @param artist The artist.
+    /// @return The nonce (moved on only by `invalidateNonce`).
+    function nonces(address artist) external view returns (uint256);
+
+    /// @notice The EIP-712 domain separator `registerTrackFor` signatures are made over.
+    /// @return The separator for this chain and contract.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32);
 
     /// @notice The maximum number of parents a track may declare.
     /// @return The bound.

@@ -19,7 +19,7 @@ from web3 import Web3
 from qfzz_chain.audio import AudioInfo, probe_audio
 from qfzz_chain.chain.signatures import register_track_typed_data, sign_typed_data
 from qfzz_chain.chain.signer import Sender
-from qfzz_chain.chain.track_registry import Registration, TrackRegistry, UnknownTrackError
+from qfzz_chain.chain.track_registry import TrackHistory, TrackRegistry, UnknownTrackError
 from qfzz_chain.chain.transactions import Receipt
 from qfzz_chain.chain.types import CidParts, Parent, Relation
 from qfzz_chain.errors import ConfigError, IpfsError, QfzzError
@@ -55,8 +55,19 @@ def parse_track_ref(text: str) -> bytes:
 
 def parse_parent(text: str) -> Parent:
     """``ID_OR_CID[:remix|sample|cover]`` (remix when no relation is named)."""
-    ref, _, relation = text.rpartition(":") if text.rsplit(":", 1)[-1] in RELATION_NAMES else (text, "", "remix")
+    ref, _, relation = text.partition(":")
+    relation = relation.lower() or "remix"
+    if relation not in RELATION_NAMES:
+        raise TrackInputError(f"parent {text!r}: the relation must be one of {', '.join(RELATION_NAMES)}")
     return Parent(parse_track_ref(ref), RELATION_NAMES[relation])
+
+
+def parent_to_json(parent: Parent) -> dict:
+    return {"track_id": "0x" + parent.track_id.hex(), "relation": parent.relation.name.lower()}
+
+
+def parent_from_json(value: dict) -> Parent:
+    return parse_parent(f"{value['track_id']}:{value['relation']}")
 
 
 @dataclass(frozen=True)
@@ -112,12 +123,17 @@ def build_metadata(
 
 
 def load_extra_metadata(text: str | None) -> dict:
-    """``--metadata``: inline JSON or a path to a JSON file, holding an object."""
+    """``--metadata``: an inline JSON object, or else the path of a file holding one."""
     if not text:
         return {}
-    source = Path(text).read_text() if not text.lstrip().startswith("{") and Path(text).is_file() else text
+    source = text
+    if not text.lstrip().startswith("{"):
+        try:
+            source = Path(text).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TrackInputError(f"--metadata {text!r} is neither a JSON object nor a readable JSON file") from exc
     try:
-        value = json.loads(source)
+        value = json.loads(source, parse_constant=_reject_constant)
     except ValueError as exc:
         raise TrackInputError(f"--metadata is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
@@ -141,11 +157,12 @@ def prepare_track(
     return PreparedTrack(content.cid, content.size, metadata_cid, metadata, audio)
 
 
-def check_registrable(registry: TrackRegistry, prepared: PreparedTrack, parents: tuple[Parent, ...]) -> None:
-    """The contract's own checks, made first so the user gets them before signing or paying."""
-    if registry.is_registered(prepared.track_id):
-        owner = registry.get(prepared.track_id).artist
-        raise TrackAlreadyRegisteredError(f"{prepared.content_cid} is already registered (artist {owner})")
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_parents(registry: TrackRegistry, parents: tuple[Parent, ...]) -> None:
+    """The contract's parent checks, made before anything is added, signed or paid for."""
     seen = set()
     for parent in parents:
         if parent.track_id in seen:
@@ -153,6 +170,14 @@ def check_registrable(registry: TrackRegistry, prepared: PreparedTrack, parents:
         seen.add(parent.track_id)
         if not registry.is_registered(parent.track_id):
             raise UnknownTrackError(f"unknown parent: no track 0x{parent.track_id.hex()} is registered")
+
+
+def check_registrable(registry: TrackRegistry, prepared: PreparedTrack, parents: tuple[Parent, ...]) -> None:
+    """The contract's own checks, made first so the user gets them before signing or paying."""
+    if registry.is_registered(prepared.track_id):
+        owner = registry.get(prepared.track_id).artist
+        raise TrackAlreadyRegisteredError(f"{prepared.content_cid} is already registered (artist {owner})")
+    check_parents(registry, parents)
 
 
 def register(registry: TrackRegistry, sender: Sender, prepared: PreparedTrack, parents: tuple[Parent, ...]) -> Receipt:
@@ -179,19 +204,35 @@ class SignedRegistration:
     title: str = ""
 
     def parent_list(self) -> tuple[Parent, ...]:
-        return tuple(Parent(bytes.fromhex(p["track_id"][2:]), RELATION_NAMES[p["relation"]]) for p in self.parents)
+        return tuple(parent_from_json(p) for p in self.parents)
+
+    def signature_bytes(self) -> bytes:
+        return bytes.fromhex(self.signature.removeprefix("0x"))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_file(cls, path: Path) -> "SignedRegistration":
+        """Read and check every field, so a damaged request is named before anything is sent."""
         try:
-            return cls(**json.loads(Path(path).read_text()))
+            signed = cls(**json.loads(Path(path).read_text()))
         except OSError as exc:
             raise TrackInputError(f"cannot read {path}: {exc.strerror}") from exc
         except (ValueError, TypeError) as exc:
             raise TrackInputError(f"{path} is not a signed registration made by `qfzz track sign`") from exc
+        try:
+            checks = [
+                isinstance(signed.chain_id, int), isinstance(signed.nonce, int), isinstance(signed.deadline, int),
+                Web3.is_address(signed.artist), Web3.is_address(signed.registry), len(signed.signature_bytes()) == 65,
+                isinstance(signed.parents, list),
+            ]  # fmt: skip
+            parse_cid(signed.content), parse_cid(signed.metadata), signed.parent_list()
+        except (ValueError, TypeError, KeyError, AttributeError, QfzzError) as exc:
+            raise TrackInputError(f"{path} is damaged: {exc}") from exc
+        if not all(checks):
+            raise TrackInputError(f"{path} is damaged: a field has the wrong type or length")
+        return signed
 
 
 def sign_registration(
@@ -210,7 +251,7 @@ def sign_registration(
     return SignedRegistration(
         chain_id=chain_id, registry=registry.address, artist=artist.address, content=prepared.content_cid,
         metadata=prepared.metadata_cid,
-        parents=[{"track_id": "0x" + p.track_id.hex(), "relation": p.relation.name.lower()} for p in parents],
+        parents=[parent_to_json(p) for p in parents],
         nonce=nonce, deadline=deadline, signature="0x" + sign_typed_data(artist.private_key, typed).hex(),
         title=prepared.metadata.get("title", ""),
     )  # fmt: skip
@@ -233,7 +274,7 @@ def relay(registry: TrackRegistry, relayer: Sender, signed: SignedRegistration) 
         raise TrackAlreadyRegisteredError(f"{signed.content} is already registered")
     return registry.register_for(
         relayer, artist=signed.artist, content=content, metadata=metadata, parents=parents,
-        deadline=signed.deadline, signature=bytes.fromhex(signed.signature[2:]),
+        deadline=signed.deadline, signature=signed.signature_bytes(),
     )  # fmt: skip
 
 
@@ -268,47 +309,56 @@ def content_status(store: ContentStore, cid: str) -> str:
     return "verified"
 
 
+METADATA_MAX_BYTES = 1 << 20
+
+
 def _read_metadata(store: ContentStore, cid: str) -> dict | None:
+    """The metadata JSON object, or None when it is unavailable, too large or not an object."""
     try:
-        return json.loads(store.read_bytes(cid))
+        data = b"".join(store.cat(cid, length=METADATA_MAX_BYTES + 1))
+        value = json.loads(data, parse_constant=_reject_constant)
     except (IpfsError, ValueError):
         return None
+    return value if isinstance(value, dict) and len(data) <= METADATA_MAX_BYTES else None
 
 
 def show(registry: TrackRegistry, store: ContentStore, ref: str, *, verify: bool = True) -> TrackView:
-    """One track by id or content CID."""
+    """One track by id or content CID; a CID must be the very one registered, not just its digest."""
     track_id = parse_track_ref(ref)
-    registry.get(track_id)  # a clear error for an unknown track before reading history
-    return _view(registry, store, registry.registrations(track_id=track_id)[0], verify)
+    history = registry.history(track_id)
+    registered = str(history.registration.content)
+    if not ref.startswith("0x") and str(parse_cid(ref)) != registered:
+        raise TrackInputError(f"{ref} is not a registered CID: track 0x{track_id.hex()} was registered as {registered}")
+    return _view(store, history, verify)
 
 
-def _view(registry: TrackRegistry, store: ContentStore, registration: Registration, verify: bool) -> TrackView:
-    track_id = registration.track_id
-    record = registry.get(track_id)
-    latest = registry.metadata_versions(track_id)[-1]
-    content_cid = str(record.content)
+def _view(store: ContentStore, history: TrackHistory, verify: bool) -> TrackView:
+    registration, metadata = history.registration, history.metadata
+    content_cid = str(registration.content)
     return TrackView(
-        track_id="0x" + track_id.hex(),
+        track_id="0x" + registration.track_id.hex(),
         content_cid=content_cid,
-        artist=record.artist,
+        artist=history.artist,
         registered_by=registration.artist,
-        registered_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.registered_at)),
+        registered_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(registration.timestamp)),
         block=registration.block,
         transaction=registration.transaction,
-        metadata_version=record.metadata_version,
-        metadata_cid=str(latest.metadata),
-        metadata=_read_metadata(store, str(latest.metadata)),
-        parents=[{"track_id": "0x" + p.track_id.hex(), "relation": p.relation.name.lower()} for p in registration.parents],
-        attribution_changes=[asdict(c) for c in registry.attribution_changes(track_id)],
+        metadata_version=metadata.version,
+        metadata_cid=str(metadata.metadata),
+        metadata=_read_metadata(store, str(metadata.metadata)),
+        parents=[parent_to_json(p) for p in registration.parents],
+        attribution_changes=[asdict(c) for c in history.attribution_changes],
         content_status=content_status(store, content_cid) if verify else "not checked",
     )
 
 
-def list_tracks(registry: TrackRegistry, store: ContentStore, *, artist: str | None = None, verify: bool = True) -> list[TrackView]:
+def list_tracks(
+    registry: TrackRegistry, store: ContentStore, *, artist: str | None = None, verify: bool = True
+) -> list[TrackView]:
     """Every registered track (or those now attributed to ``artist``), oldest first."""
     if artist is not None and not Web3.is_address(artist):
         raise TrackInputError(f"--artist {artist!r} is not an address")
-    views = [_view(registry, store, r, verify) for r in registry.registrations()]
+    histories = list(registry.histories().values())
     if artist is not None:
-        views = [v for v in views if v.artist == Web3.to_checksum_address(artist)]
-    return views
+        histories = [h for h in histories if h.artist == Web3.to_checksum_address(artist)]
+    return [_view(store, h, verify) for h in histories]

@@ -34,7 +34,7 @@ def deployer():
         return accounts.add(key)
     account_id = os.environ.get("QFZZ_DEPLOYER_ACCOUNT")
     if account_id:
-        return accounts.load(account_id)
+        return accounts.load(account_id, password=os.environ.get("QFZZ_KEYSTORE_PASSWORD"))
     if len(accounts):
         return accounts[0]
     raise SystemExit("no deployer: set QFZZ_PRIVATE_KEY or QFZZ_DEPLOYER_ACCOUNT (a Brownie account id)")

@@ -21,6 +21,7 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
+  rm -f "$stamps"/*  # everything installed into the old .venv is gone with it
   .venv/bin/pip install -q --upgrade pip
 fi
 if newer "$stamps/python" pyproject.toml; then

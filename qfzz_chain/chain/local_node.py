@@ -55,18 +55,19 @@ def anvil_executable() -> str:
     return found
 
 
-def _alive(pid: int) -> bool:
+def _is_our_anvil(node: "LocalNode") -> bool:
+    """True while ``node.pid`` is still the anvil we started on ``node.port``.
+
+    A pid in a stale record can belong to another process by now; only the command line tells.
+    """
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child still answers kill(0); its /proc status says so
-    try:
-        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+        status = Path(f"/proc/{node.pid}/status").read_text()
+        arguments = Path(f"/proc/{node.pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return True
+        return False
+    if "\nState:\tZ" in status:  # exited, not yet reaped
+        return False
+    return Path(arguments[0].decode(errors="replace")).name == "anvil" and str(node.port).encode() in arguments
 
 
 def _answers(url: str) -> bool:
@@ -83,7 +84,7 @@ def status() -> LocalNode | None:
         node = LocalNode(**json.loads(_node_file().read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if not _alive(node.pid):
+    if not _is_our_anvil(node):
         _node_file().unlink(missing_ok=True)
         return None
     return node
@@ -135,9 +136,14 @@ def down() -> LocalNode | None:
     node = status()
     if node is None:
         return None
-    os.kill(node.pid, signal.SIGTERM)
+    try:
+        os.kill(node.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    except PermissionError as exc:
+        raise ChainError(f"not allowed to stop anvil (pid {node.pid}): it runs as another user") from exc
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while _alive(node.pid):
+    while _is_our_anvil(node):
         if time.monotonic() > deadline:
             raise ChainError(f"anvil (pid {node.pid}) did not stop within {START_TIMEOUT_SECONDS} s")
         time.sleep(0.05)

@@ -1,16 +1,16 @@
 """Who sends transactions: a key that never leaves the process, or an account the node unlocks.
 
-In order: ``QFZZ_PRIVATE_KEY``; a keystore file (``--keystore``) or a Brownie account id
-(``--account``, from ``~/.brownie/accounts``), decrypted with ``QFZZ_KEYSTORE_PASSWORD`` or a
-hidden prompt; else an account the node itself unlocks (a local anvil's), ``--from`` picking one.
-Keys are never printed or logged: ``Sender`` leaves its key out of ``repr``.
+In order: a keystore file (``--keystore``) or a Brownie account id (``--account``, from
+``~/.brownie/accounts``), decrypted with ``QFZZ_KEYSTORE_PASSWORD`` or a hidden prompt; else
+``QFZZ_PRIVATE_KEY``; else an account the node itself unlocks (a local anvil's), ``--from``
+picking one. Keys are never printed or logged: ``Sender`` keeps its key out of its fields, so
+neither ``repr`` nor serialising a ``Sender`` can show it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -20,20 +20,31 @@ from web3 import Web3
 from qfzz_chain.errors import ConfigError
 
 
-@dataclass(frozen=True)
 class Sender:
-    address: str
-    private_key: bytes | None = field(default=None, repr=False)
+    """An address to send from, with the key that signs for it when signing happens here."""
+
+    __slots__ = ("address", "_key")
+
+    def __init__(self, address: str, private_key: bytes | None = None):
+        self.address = address
+        self._key = private_key
+
+    @property
+    def private_key(self) -> bytes | None:
+        return self._key
 
     @property
     def signs_locally(self) -> bool:
-        return self.private_key is not None
+        return self._key is not None
+
+    def __repr__(self) -> str:
+        return f"Sender({self.address}, {'local key' if self._key else 'node account'})"
 
 
 def _from_key(key_text: str, origin: str) -> Sender:
     try:
         account = Account.from_key(key_text.strip())
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # eth-keys raises a bare Exception for keys outside the curve order
         raise ConfigError(f"{origin} is not a valid private key (expected 32 bytes of hex)") from exc
     return Sender(account.address, bytes(account.key))
 
@@ -52,6 +63,8 @@ def _from_keystore(path: Path) -> Sender:
         key = Account.decrypt(keystore, password)
     except ValueError as exc:
         raise ConfigError(f"wrong password for keystore {path}") from exc
+    except Exception as exc:  # eth-keyfile raises KeyError/TypeError/NotImplementedError on bad files
+        raise ConfigError(f"{path} is not a keystore eth-account can read ({type(exc).__name__})") from exc
     return Sender(Account.from_key(key).address, bytes(key))
 
 

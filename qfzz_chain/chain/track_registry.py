@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from web3 import Web3
 
@@ -10,7 +10,7 @@ from qfzz_chain.chain.deployment import DeploymentRecord
 from qfzz_chain.chain.signer import Sender
 from qfzz_chain.chain.transactions import Receipt, call, transact
 from qfzz_chain.chain.types import CidParts, Parent
-from qfzz_chain.errors import QfzzError
+from qfzz_chain.errors import QfzzError, TransactionReverted
 
 LOG_CHUNK_BLOCKS = 10_000  # public RPCs cap eth_getLogs ranges
 
@@ -42,6 +42,7 @@ class Registration:
     parents: tuple[Parent, ...]
     block: int
     transaction: str
+    timestamp: int
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class TrackRegistry:
         self.address = deployment.address
         self.first_block = deployment.block
         self.contract = w3.eth.contract(address=Web3.to_checksum_address(deployment.address), abi=deployment.abi)
+        self._timestamps: dict[int, int] = {}
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -79,11 +81,14 @@ class TrackRegistry:
         return call(self.abi, self.contract.functions.isRegistered(track_id))
 
     def get(self, track_id: bytes) -> TrackRecord:
-        if not self.is_registered(track_id):
-            raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain")
-        artist, registered_at, version, codec, hash_function, metadata_version = call(
-            self.abi, self.contract.functions.getTrack(track_id)
-        )
+        try:
+            artist, registered_at, version, codec, hash_function, metadata_version = call(
+                self.abi, self.contract.functions.getTrack(track_id)
+            )
+        except TransactionReverted as exc:
+            if exc.reason.startswith("TrackNotRegistered("):
+                raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain") from None
+            raise
         return TrackRecord(
             track_id, artist, registered_at, CidParts(version, codec, hash_function, track_id), metadata_version
         )
@@ -130,43 +135,71 @@ class TrackRegistry:
             logs.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters))
         return logs
 
-    def registrations(self, *, artist: str | None = None, track_id: bytes | None = None) -> list[Registration]:
-        """Registrations in chain order, optionally of one original artist or one track."""
-        filters: dict = {}
-        if artist is not None:
-            filters["artist"] = Web3.to_checksum_address(artist)
-        if track_id is not None:
-            filters["trackId"] = track_id
-        return [
-            Registration(
-                track_id=bytes(log.args.trackId),
-                artist=log.args.artist,
-                relayer=log.args.relayer,
-                content=CidParts.from_tuple(log.args.content),
-                metadata=CidParts.from_tuple(log.args.metadata),
-                parents=tuple(Parent.from_tuple(p) for p in log.args.parents),
-                block=log.blockNumber,
-                transaction=log.transactionHash.to_0x_hex(),
+    def _registration(self, log) -> Registration:
+        return Registration(
+            track_id=bytes(log.args.trackId),
+            artist=log.args.artist,
+            relayer=log.args.relayer,
+            content=CidParts.from_tuple(log.args.content),
+            metadata=CidParts.from_tuple(log.args.metadata),
+            parents=tuple(Parent.from_tuple(p) for p in log.args.parents),
+            block=log.blockNumber,
+            transaction=log.transactionHash.to_0x_hex(),
+            timestamp=self._block_timestamp(log.blockNumber),
+        )
+
+    def _block_timestamp(self, block: int) -> int:
+        if block not in self._timestamps:
+            self._timestamps[block] = self.w3.eth.get_block(block)["timestamp"]
+        return self._timestamps[block]
+
+    def registrations(self, *, artist: str | None = None) -> list[Registration]:
+        """Registrations in chain order, optionally of one original artist."""
+        filters = {"artist": Web3.to_checksum_address(artist)} if artist is not None else {}
+        return [self._registration(log) for log in self._logs("TrackRegistered", filters)]
+
+    def histories(self, track_id: bytes | None = None) -> dict[bytes, "TrackHistory"]:
+        """Every track's history (or one track's), from one scan of each event type, in chain order."""
+        filters = {"trackId": track_id} if track_id is not None else {}
+        histories = {
+            registration.track_id: TrackHistory(registration)
+            for registration in map(self._registration, self._logs("TrackRegistered", filters))
+        }
+        for log in self._logs("TrackMetadataUpdated", filters):
+            histories[bytes(log.args.trackId)].metadata_versions.append(MetadataVersion(
+                log.args.metadataVersion, CidParts.from_tuple(log.args.metadata), log.blockNumber,
+                log.transactionHash.to_0x_hex(),
+            ))  # fmt: skip
+        for log in self._logs("AttributionTransferred", filters):
+            histories[bytes(log.args.trackId)].attribution_changes.append(
+                AttributionChange(log.args["from"], log.args.to, log.blockNumber, log.transactionHash.to_0x_hex())
             )
-            for log in self._logs("TrackRegistered", filters)
-        ]
+        return histories
 
-    def metadata_versions(self, track_id: bytes) -> list[MetadataVersion]:
-        """Every metadata version of a track, version 0 (from the registration) first."""
-        registration = self.registrations(track_id=track_id)
-        if not registration:
+    def history(self, track_id: bytes) -> "TrackHistory":
+        found = self.histories(track_id)
+        if track_id not in found:
             raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain")
-        first = registration[0]
-        versions = [MetadataVersion(0, first.metadata, first.block, first.transaction)]
-        versions += [
-            MetadataVersion(log.args.metadataVersion, CidParts.from_tuple(log.args.metadata), log.blockNumber,
-                            log.transactionHash.to_0x_hex())
-            for log in self._logs("TrackMetadataUpdated", {"trackId": track_id})
-        ]  # fmt: skip
-        return versions
+        return found[track_id]
 
-    def attribution_changes(self, track_id: bytes) -> list[AttributionChange]:
-        return [
-            AttributionChange(log.args["from"], log.args.to, log.blockNumber, log.transactionHash.to_0x_hex())
-            for log in self._logs("AttributionTransferred", {"trackId": track_id})
-        ]
+
+@dataclass
+class TrackHistory:
+    """A track as its events tell it: registration, metadata versions, attribution changes."""
+
+    registration: Registration
+    metadata_versions: list[MetadataVersion] = field(default_factory=list)
+    attribution_changes: list[AttributionChange] = field(default_factory=list)
+
+    @property
+    def artist(self) -> str:
+        """The artist now: the last transfer's recipient, else the registering artist."""
+        return self.attribution_changes[-1].to_artist if self.attribution_changes else self.registration.artist
+
+    @property
+    def metadata(self) -> MetadataVersion:
+        """The current metadata version (version 0 is the registration's)."""
+        if self.metadata_versions:
+            return self.metadata_versions[-1]
+        first = self.registration
+        return MetadataVersion(0, first.metadata, first.block, first.transaction)

@@ -54,18 +54,37 @@ def cli() -> None:
     """
 
 
+def _node_error(exc: Exception) -> bool:
+    """An error answered by a chain node or the network (only libraries already loaded can raise)."""
+    kinds: list[type] = []
+    if "web3" in sys.modules:
+        from web3.exceptions import Web3Exception
+
+        kinds.append(Web3Exception)
+    if "requests" in sys.modules:
+        import requests
+
+        kinds.append(requests.exceptions.RequestException)
+    return isinstance(exc, tuple(kinds))
+
+
 def main() -> None:
     """Entry point: a project error is one line on stderr and exit status 1, never a traceback."""
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+        code = cli.main(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
     except QfzzError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except Exception as exc:
+        if not _node_error(exc):
+            raise
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        click.echo(f"error: the node answered with an error: {detail}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

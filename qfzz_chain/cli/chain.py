@@ -28,7 +28,8 @@ def chain() -> None:
 
 
 @chain.command()
-@click.option("--port", default=local_node.DEFAULT_PORT, show_default=True, help="Port for anvil's JSON-RPC.")
+@click.option("--port", type=click.IntRange(1, 65535), default=local_node.DEFAULT_PORT, show_default=True,
+              help="Port for anvil's JSON-RPC.")
 @json_option
 def up(port: int, as_json: bool) -> None:
     """Start the local chain (loading its saved state), unless it already runs."""

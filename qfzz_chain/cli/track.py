@@ -95,9 +95,10 @@ def _receipt_view(prepared: tracks.PreparedTrack, receipt, artist: str) -> dict:
 def register(session: ChainSession, file, title, artist_name, isrc, extra_metadata, parents, cid_version, as_json):
     """Add FILE and its metadata to IPFS and register the track on-chain as the sender's."""
     parent_list = tuple(tracks.parse_parent(p) for p in parents)
-    registry = session.registry  # fail on a missing chain or deployment before adding anything
-    prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version)
+    registry = session.registry  # a missing chain, deployment, sender or parent fails before any add
     sender = session.sender()
+    tracks.check_parents(registry, parent_list)
+    prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version)
     receipt = tracks.register(registry, sender, prepared, parent_list)
     emit(_receipt_view(prepared, receipt, sender.address), as_json)
 
@@ -106,15 +107,20 @@ def register(session: ChainSession, file, title, artist_name, isrc, extra_metada
 @_track_fields
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the signed request for a relayer.")
-@click.option("--valid-for", default=86_400, show_default=True, help="Seconds the signature stays valid.")
+@click.option("--valid-for", type=click.IntRange(1), default=86_400, show_default=True,
+              help="Seconds the signature stays valid.")
 @chain_options(sends=True)
 @json_option
 def sign(session: ChainSession, file, title, artist_name, isrc, extra_metadata, parents, cid_version, out, valid_for, as_json):
     """Add FILE to IPFS and sign its registration (EIP-712) for a relayer to submit: no gas needed."""
+    if not out.parent.is_dir():
+        raise tracks.TrackInputError(f"--out {out}: the folder {out.parent} does not exist")
     parent_list = tuple(tracks.parse_parent(p) for p in parents)
     registry = session.registry
+    artist = session.sender()
+    tracks.check_parents(registry, parent_list)
     prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version)
-    signed = tracks.sign_registration(registry, session.sender(), prepared, parent_list, valid_seconds=valid_for)
+    signed = tracks.sign_registration(registry, artist, prepared, parent_list, valid_seconds=valid_for)
     out.write_text(signed.to_json())
     emit({"request": str(out), "track_id": "0x" + prepared.track_id.hex(), "content_cid": prepared.content_cid,
           "artist": signed.artist, "deadline": signed.deadline}, as_json)  # fmt: skip

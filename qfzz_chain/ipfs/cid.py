@@ -34,7 +34,7 @@ def parse_cid(text: str) -> CID:
         candidate = candidate[len("/ipfs/") :].split("/", 1)[0]
     try:
         return canonical(CID.decode(candidate))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, IndexError):
         raise InvalidCidError(f"{text!r} is not a valid CID") from None
 
 

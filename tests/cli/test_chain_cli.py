@@ -65,3 +65,20 @@ def test_port_taken(home):
     other_home = home / "other"
     assert_one_line_error(run_qfzz("chain", "up", "--port", port, home=other_home), f"port {port} is taken")
     assert run_qfzz("chain", "down", home=other_home).stdout.strip() == "No local chain is running."
+
+
+def test_a_stale_record_never_stops_another_process(home):
+    import json
+    import subprocess
+
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        (home / "chain").mkdir(parents=True)
+        (home / "chain" / "node.json").write_text(json.dumps(
+            {"pid": bystander.pid, "port": 8645, "state_file": "s", "log_file": "l"}))
+        assert run_qfzz("chain", "down", "--json", home=home).json["stopped"] is False
+        assert bystander.poll() is None  # still running
+    finally:
+        bystander.kill()
+    bad_port = run_qfzz("chain", "up", "--port", "70000", home=home)
+    assert bad_port.code == 2 and "70000" in bad_port.stderr

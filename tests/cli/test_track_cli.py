@@ -159,3 +159,52 @@ def test_no_chain_and_no_deployment(tmp_path, audio, rpc_url):
         run_qfzz("track", "register", str(path), "--title", "X", home=tmp_path, rpc_url=rpc_url), "no deployment"
     )
     assert not (tmp_path / "ipfs").exists()  # nothing was added to IPFS before the chain was checked
+
+
+def test_bad_keys_requests_and_references_are_one_line(qfzz, audio, artist, tmp_path):
+    fresh = audio()
+    keystore = tmp_path / "keystore.json"
+    keystore.write_text("{}")
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "X", "--keystore", str(keystore),
+                               QFZZ_KEYSTORE_PASSWORD="pw"), "not a keystore")  # fmt: skip
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "X", "--keystore", str(tmp_path / "none")),
+                          "cannot read keystore")  # fmt: skip
+    for bad_key in ("0x1234", "0x" + "ff" * 32):
+        assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "X", QFZZ_PRIVATE_KEY=bad_key),
+                              "not a valid private key")  # fmt: skip
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "X", "--parent", "0x" + "ab" * 32 + ":bogus"),
+                          "relation must be one of")  # fmt: skip
+    assert_one_line_error(qfzz("track", "register", str(fresh), "--title", "X", "--metadata", str(tmp_path / "no.json")),
+                          "neither a JSON object nor a readable JSON file")  # fmt: skip
+    assert_one_line_error(qfzz("track", "sign", str(fresh), "--title", "X", "--out", str(tmp_path / "no" / "r.json"),
+                               QFZZ_PRIVATE_KEY=Account.create().key.hex()), "does not exist")  # fmt: skip
+    request = tmp_path / "request.json"
+    for damage in ({"signature": "0xzz"}, {"artist": "nobody"}, {"deadline": "soon"}, {"parents": [{"x": 1}]}):
+        fields = {"chain_id": 31337, "registry": artist, "artist": artist, "content": "Qm" + "1" * 44,
+                  "metadata": "Qm" + "1" * 44, "parents": [], "nonce": 0, "deadline": 1, "signature": "0x" + "11" * 65}
+        request.write_text(json.dumps(fields | damage))
+        assert_one_line_error(qfzz("track", "relay", str(request)), "damaged")
+    request.write_text("[1, 2]")
+    assert_one_line_error(qfzz("track", "relay", str(request)), "not a signed registration")
+    assert_one_line_error(qfzz("track", "show", "b"), "neither")
+
+
+def test_a_cid_must_be_the_registered_one_not_just_its_digest(qfzz, audio, artist):
+    from multiformats import CID
+
+    registered = register(qfzz, audio(), artist)
+    same_digest = CID.decode(registered["content_cid"]).set(version=1, codec="raw", base="base32")
+    assert_one_line_error(qfzz("track", "show", str(same_digest)), "is not a registered CID", registered["content_cid"])
+
+
+def test_keys_are_never_printed(qfzz, audio, tmp_path):
+    key = Account.create()
+    request = tmp_path / "request.json"
+    results = [
+        qfzz("track", "sign", str(audio()), "--title", "K", "--out", str(request), "--json", QFZZ_PRIVATE_KEY=key.key.hex()),
+        qfzz("track", "register", str(audio()), "--title", "K", QFZZ_PRIVATE_KEY=key.key.hex()),  # no ether: refused
+    ]
+    for result in results:
+        output = result.stdout + result.stderr + request.read_text()
+        assert key.key.hex().removeprefix("0x") not in output
+    assert results[0].code == 0 and results[1].code == 1

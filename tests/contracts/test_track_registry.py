@@ -92,7 +92,9 @@ def test_duplicate_content_reverts(registry, artist, accounts):
         (2, 0x70, 0x12, b"\x01" * 32),  # unknown CID version
         (0, 0x55, 0x12, b"\x01" * 32),  # CIDv0 is always dag-pb
         (0, 0x70, 0x13, b"\x01" * 32),  # CIDv0 is always sha2-256
+        (1, 0x55, 0x1E, b"\x01" * 32),  # blake3: the digest would name other bytes than kubo's CID
         (1, 0x55, 0x12, b"\x00" * 32),  # zero digest
+        (1, 0x78, 0x12, b"\x01" * 32),  # git-raw is no file codec
     ],
 )
 @pytest.mark.parametrize("field", ["content", "metadata"])
@@ -100,6 +102,14 @@ def test_malformed_cid_reverts(registry, artist, bad_cid, field):
     content, metadata = (bad_cid, cid_v0()) if field == "content" else (cid_v0(), bad_cid)
     with reverts_with("InvalidCid"):
         registry.registerTrack(content, metadata, [], {"from": artist})
+
+
+@pytest.mark.parametrize("codec", [0x71, 0x0129])  # dag-cbor, dag-json
+def test_metadata_may_be_an_ipld_document_but_audio_may_not(registry, artist, codec):
+    document = (1, codec, 0x12, random_digest())
+    registry.registerTrack(cid_v0(), document, [], {"from": artist})
+    with reverts_with("InvalidCid"):
+        registry.registerTrack(document, cid_v0(), [], {"from": artist})
 
 
 def test_unknown_track_reads_revert(registry):
@@ -232,9 +242,34 @@ def test_invalidated_nonce_voids_every_outstanding_signature(registry, signer, a
     registry.registerTrackFor(*fresh, {"from": accounts[5]})
 
 
+def test_zero_artist_reverts(registry, signer, accounts):
+    args = relayed_args(registry, signer, cid_v0(), cid_v0())
+    args[0] = brownie.ZERO_ADDRESS
+    with reverts_with("ZeroAddress"):
+        registry.registerTrackFor(*args, {"from": accounts[5]})
+
+
+def test_malleable_high_s_signature_reverts(registry, signer, accounts):
+    secp256k1_n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    args = relayed_args(registry, signer, cid_v0(), cid_v0())
+    signature = args[5]
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    args[5] = r + (secp256k1_n - s).to_bytes(32, "big") + bytes([55 - v])  # the twin signature: same signer
+    with reverts_with("InvalidSignature"):
+        registry.registerTrackFor(*args, {"from": accounts[5]})
+
+
 def test_eip712_domain_matches_the_python_signer(registry):
-    fields, name, version, chain_id, verifying_contract, _, _ = registry.eip712Domain()
-    assert (name, version, chain_id, verifying_contract) == ("QFZZ TrackRegistry", "1", brownie.chain.id, registry.address)
+    from eth_account.messages import encode_typed_data
+
+    from qfzz_chain.chain.signatures import DOMAIN_NAME, DOMAIN_VERSION
+
+    _, name, version, chain_id, verifying_contract, _, _ = registry.eip712Domain()
+    assert (name, version, chain_id, verifying_contract) == (DOMAIN_NAME, DOMAIN_VERSION, brownie.chain.id, registry.address)
+    typed = register_track_typed_data(chain_id=brownie.chain.id, registry=registry.address, artist=registry.address,
+                                      content=CidParts.from_tuple(cid_v0()), metadata=CidParts.from_tuple(cid_v0()),
+                                      parents=[], nonce=0, deadline=0)  # fmt: skip
+    assert plain(registry.DOMAIN_SEPARATOR()) == bytes(encode_typed_data(full_message=typed).header)
 
 
 # ---- metadata versions -----------------------------------------------------------------------
