@@ -50,11 +50,16 @@ show qfzz track list
 show qfzz track show "$ORIGINAL"
 show qfzz track show "$(qfzz track list --json --no-verify | python -c 'import json,sys; print(json.load(sys.stdin)[1]["content_cid"])')"
 
-step "7. Bad input is refused with one line, and nothing is lost"
+step "7. The audio lives on IPFS: a CAR file moves it to any kubo node or pinning service"
+show qfzz ipfs export "$ORIGINAL" "$QFZZ_HOME/night-drive.car"
+show env QFZZ_HOME="$QFZZ_HOME/elsewhere" qfzz ipfs import "$QFZZ_HOME/night-drive.car"
+show env QFZZ_HOME="$QFZZ_HOME/elsewhere" qfzz ipfs verify "$ORIGINAL"
+
+step "8. Bad input is refused with one line, and nothing is lost"
 show qfzz track register "$AUDIO/night-drive.flac" --title "Stolen" --from "$REMIXER" || true
 show qfzz track show QmNotACid || true
 
-step "8. The chain's state survives a restart"
+step "9. The chain's state survives a restart"
 show qfzz chain down
 show qfzz chain up --port "$PORT"
 show qfzz track list --artist "$ARTIST" --no-verify

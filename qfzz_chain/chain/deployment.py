@@ -84,7 +84,7 @@ def _read(path: Path) -> DeploymentRecord | None:
         return None
     try:
         return DeploymentRecord.from_json(path.read_text())
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise DeploymentError(f"{path} is not a deployment record ({exc})") from exc
 
 
@@ -116,8 +116,13 @@ def save_record(w3: Web3, record: DeploymentRecord, *, replace: bool = False) ->
     previous = _read(path)
     archived = None
     if previous is not None:
-        archived = path.parent / "archive" / f"{record.chain_id}-{previous.deployed_at.replace(':', '')}.json"
+        stem = f"{record.chain_id}-{previous.deployed_at.replace(':', '')}"
+        archived = path.parent / "archive" / f"{stem}.json"
         archived.parent.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):  # two deployments within a second keep both archives
+            if not archived.exists():
+                break
+            archived = archived.with_name(f"{stem}-{n}.json")
         path.replace(archived)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
