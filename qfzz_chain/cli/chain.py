@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -93,6 +94,21 @@ def _brownie_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _forget_brownie_deployments(chain_id: int) -> None:
+    """Drop Brownie's own cache of live deployments on this chain id.
+
+    Brownie reloads it on connecting and fails on any address without code (a reset dev
+    chain, another node with the same id); the deployment record is the project's truth.
+    """
+    deployments = PROJECT_ROOT / "build" / "deployments"
+    shutil.rmtree(deployments / str(chain_id), ignore_errors=True)
+    deployment_map = deployments / "map.json"
+    if deployment_map.exists():
+        entries = json.loads(deployment_map.read_text())
+        entries.pop(str(chain_id), None)
+        deployment_map.write_text(json.dumps(entries, indent=2))
+
+
 def _run_brownie(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([_brownie(), *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=_brownie_env())
 
@@ -118,6 +134,7 @@ def _brownie_network(rpc_url: str | None) -> str:
         name = "qfzz-rpc"
         _run_brownie("networks", "delete", name)
         settings = ["Ethereum", name, f"host={url}", f"chainid={chain_id}"]
+        _forget_brownie_deployments(chain_id)
     result = _run_brownie("networks", "add", *settings)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip().splitlines()

@@ -82,3 +82,36 @@ def test_a_stale_record_never_stops_another_process(home):
         bystander.kill()
     bad_port = run_qfzz("chain", "up", "--port", "70000", home=home)
     assert bad_port.code == 2 and "70000" in bad_port.stderr
+
+
+def test_deploy_to_any_rpc_with_a_key_from_the_environment(tmp_path, audio):
+    """A node qfzz did not start (here a plain anvil), reached by QFZZ_RPC_URL, keys from the env."""
+    import shutil
+    import subprocess
+    import time
+
+    from eth_account import Account
+
+    port = free_port()
+    node = subprocess.Popen([shutil.which("anvil") or "node_modules/.bin/anvil", "--port", str(port), "--chain-id", "4242"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        rpc_url = f"http://127.0.0.1:{port}"
+        deployer_key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+        for _ in range(100):
+            if run_qfzz("chain", "status", "--json", home=tmp_path, rpc_url=rpc_url).code == 0:
+                break
+            time.sleep(0.1)
+        deployed = run_qfzz("chain", "deploy", "--json", home=tmp_path, rpc_url=rpc_url, QFZZ_PRIVATE_KEY=deployer_key)
+        assert deployed.code == 0, deployed.stderr
+        assert deployed.json["chain_id"] == 4242
+        assert deployed.json["deployer"] == Account.from_key(deployer_key).address
+        assert deployer_key.removeprefix("0x") not in deployed.stdout + deployed.stderr
+
+        registered = run_qfzz("track", "register", str(audio()), "--title", "Remote", "--json", home=tmp_path,
+                              rpc_url=rpc_url, QFZZ_PRIVATE_KEY=deployer_key)  # fmt: skip
+        assert registered.code == 0, registered.stderr
+        assert run_qfzz("track", "list", "--json", home=tmp_path, rpc_url=rpc_url).json[0]["metadata"]["title"] == "Remote"
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
