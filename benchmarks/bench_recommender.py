@@ -14,6 +14,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,8 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
 
 
 def main() -> None:
+    # implicit converts its own BM25-weighted COO matrix to CSR and warns about it on every fit.
+    warnings.filterwarnings("ignore", message="Method expects CSR input")
     started = time.perf_counter()
     dataset = load_lastfm()
     extra = anchors()

@@ -124,7 +124,7 @@ def measure(model: Model, data: ProtocolData, k: int = 10) -> tuple[dict[str, fl
 GRIDS: dict[str, list[dict[str, Any]]] = {
     "popularity": [{}],
     "itemknn_seed": [{"neighbours": 200, "shrink": 10.0}],
-    "userknn_seed": [{"neighbours": 100, "shrink": 10.0}],
+    "userknn_seed": [{"neighbours": 50, "shrink": 10.0}],
     "itemknn": [{"neighbours": n, "shrink": 10.0} for n in (50, 200)],
     "userknn": [{"neighbours": n, "shrink": 10.0} for n in (50, 150)],
     "als": [{"factors": 32, "regularization": r} for r in (10.0, 50.0, 150.0)],

@@ -24,9 +24,10 @@ MODEL_NAMES = (
     "als", "ncf", "ease", "content", "hybrid", "hybrid_fixed",
 )
 DEFAULT_MODEL = "hybrid"
-DEFAULT_EASE = {"regularization": 150.0}
+DEFAULT_EASE = {"regularization": 50.0}
 DEFAULT_ALS = {"factors": 32, "regularization": 50.0}
-DEFAULT_HYBRID = {"als_weight": 1.0, "lambda_sparse": 0.6, "lambda_dense": 0.8, "kappa": 2.0}
+DEFAULT_HYBRID = {"als_weight": 1.0, "lambda_sparse": 0.6, "lambda_dense": 0.7, "kappa": 2.0,
+                  "content": {"norm_power": 1.0}}
 
 
 def build_model(name: str, **params: Any) -> Model:

@@ -92,7 +92,7 @@ class UserKNN(Model):
 
     name = "userknn"
 
-    def __init__(self, neighbours: int = 100, shrink: float = 10.0, normalize: bool = False, weighting: str = "log"):
+    def __init__(self, neighbours: int = 50, shrink: float = 10.0, normalize: bool = False, weighting: str = "log"):
         self.neighbours = int(neighbours)
         self.shrink = float(shrink)
         self.normalize = bool(normalize)
