@@ -149,7 +149,8 @@ def insights(artist: str, count: int, model: str, chart: Path | None, data: Path
     _status(f"fitting {model} on {dataset.interactions.plays.nnz:,} listens")
     engine = RecommendationEngine.fit(dataset, model)
     tag_counts = visible_tag_counts(dataset.tags, dataset.interactions.n_items)
-    with click.progressbar(length=dataset.interactions.n_users, label="ranking every listener", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=dataset.interactions.n_users, label="ranking every listener",
+                           file=click.get_text_stream("stderr")) as bar:
         last = [0]
 
         def advance(done: int, total: int) -> None:

@@ -166,7 +166,8 @@ class ExtraModel:
     grid: list[dict[str, Any]]
 
 
-def _builder_and_grid(name: str, extra: dict[str, ExtraModel] | None) -> tuple[Callable[[dict[str, Any]], Model], list[dict[str, Any]]]:
+def _builder_and_grid(name: str, extra: dict[str, ExtraModel] | None
+                      ) -> tuple[Callable[[dict[str, Any]], Model], list[dict[str, Any]]]:
     if extra and name in extra:
         return extra[name].build, extra[name].grid
     if name in GRIDS:

@@ -165,7 +165,8 @@ def insights_chart(insights: ArtistInsights, path: Path | str) -> Path:
         axis.set_xlabel("summed weight over the listeners reached")
         axis.invert_yaxis()
     figure.suptitle(f"{insights.name}: recommended to {insights.recommended_to} of {insights.eligible_users} listeners "
-                    f"(exposure rank {insights.exposure_rank}, popularity rank {insights.popularity_rank}, model {insights.model})")
+                    f"(exposure rank {insights.exposure_rank}, popularity rank {insights.popularity_rank}, "
+                    f"model {insights.model})")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

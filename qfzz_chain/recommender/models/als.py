@@ -2,9 +2,9 @@
 
 Preference ``p_ui = 1`` for every listen, confidence ``c_ui = 1 + α · log1p(plays)``. Fitting
 runs warm-started conjugate-gradient half-steps; scoring solves each user's weighted ridge
-regression exactly, in batches of small ``f × f`` systems. A user's vector is always recomputed from their history (the user half-step),
-so scoring a history *is* the fold-in: a new listen moves the user's vector immediately and the
-next full fit starts from the same equations.
+regression exactly, in batches of small ``f × f`` systems. A user's vector is always recomputed
+from their history (the user half-step), so scoring a history *is* the fold-in: a new listen moves
+the user's vector immediately and the next full fit starts from the same equations.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def solve_factors(confidence: sp.csr_matrix, other: np.ndarray, regularization: 
     result = np.zeros((n_rows, factors))
     indptr = confidence.indptr
     counts = np.diff(indptr)
-    boundaries = np.unique(np.append(np.searchsorted(indptr, np.arange(0, confidence.nnz, _ENTRIES_PER_BATCH), side="right") - 1, n_rows))
+    batch_starts = np.searchsorted(indptr, np.arange(0, confidence.nnz, _ENTRIES_PER_BATCH), side="right") - 1
+    boundaries = np.unique(np.append(batch_starts, n_rows))
     for first, last in zip(boundaries[:-1], boundaries[1:]):
         lo, hi = indptr[first], indptr[last]
         if hi == lo:
@@ -103,7 +104,8 @@ class ALS(Model):
         self.item_gram: np.ndarray | None = None  # YᵀY + λI, shared by every user's solve
 
     def params(self) -> dict[str, float | int | str]:
-        return {"factors": self.factors, "regularization": self.regularization, "alpha": self.alpha, "iterations": self.iterations, "cg_steps": self.cg_steps, "seed": self.seed}
+        return {"factors": self.factors, "regularization": self.regularization, "alpha": self.alpha,
+                "iterations": self.iterations, "cg_steps": self.cg_steps, "seed": self.seed}
 
     def _confidence(self, plays: sp.csr_matrix) -> sp.csr_matrix:
         extra = sp.csr_matrix(plays, dtype=np.float64, copy=True)

@@ -26,6 +26,7 @@ class EASE(Model):
         self.min_listeners = int(min_listeners)
         self.weighting = Weighting(weighting)
         self.kept: np.ndarray | None = None
+        self.kept_position: np.ndarray | None = None  # item → row of ``weights``, −1 if left out
         self.weights: np.ndarray | None = None
 
     def params(self) -> dict[str, float | int | str]:
@@ -35,6 +36,8 @@ class EASE(Model):
         weighted = sp.csc_matrix(self.weighting.fit(train)(train))
         listeners = np.diff(sp.csc_matrix(train).indptr)
         self.kept = np.flatnonzero(listeners >= self.min_listeners)
+        self.kept_position = np.full(train.shape[1], -1, dtype=np.int64)
+        self.kept_position[self.kept] = np.arange(len(self.kept))
         columns = weighted[:, self.kept]
         # Single precision halves the cubic step; λ keeps the Gram matrix well conditioned.
         gram = np.asarray((columns.T @ columns).todense(), dtype=np.float32)
@@ -53,21 +56,27 @@ class EASE(Model):
 
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
         check_fitted(self.weights, self)
-        # Match the single-precision weights, or scipy would upcast the whole dense matrix per call.
-        weighted = sp.csr_matrix(self.weighting(history))[:, self.kept].astype(np.float32)
+        weighted = self.weighting(history)
+        # Re-index the history onto the kept items directly (cheaper than column slicing), in
+        # single precision like the weights, or scipy would upcast the whole dense matrix per call.
+        positions = self.kept_position[weighted.indices]
+        inside = positions >= 0
+        rows = np.repeat(np.arange(weighted.shape[0]), np.diff(weighted.indptr))
+        kept_history = sp.csr_matrix((weighted.data[inside].astype(np.float32), (rows[inside], positions[inside])),
+                                     shape=(weighted.shape[0], len(self.kept)))
         scores = np.zeros(history.shape, dtype=np.float64)
-        scores[:, self.kept] = weighted @ self.weights
+        scores[:, self.kept] = kept_history @ self.weights
         return scores
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.weights, self)
-        position = np.searchsorted(self.kept, item)
-        if position >= len(self.kept) or self.kept[position] != item:
+        position = self.kept_position[item]
+        if position < 0:
             return {}
         items, values = row(self.weighting(history))
         result = {}
         for j, value in zip(items, values):
-            k = np.searchsorted(self.kept, j)
-            if k < len(self.kept) and self.kept[k] == j and self.weights[k, position] != 0.0:
+            k = self.kept_position[j]
+            if k >= 0 and self.weights[k, position] != 0.0:
                 result[int(j)] = float(value * self.weights[k, position])
         return result

@@ -53,7 +53,8 @@ class ItemKNN(Model):
         self.weights: sp.csr_matrix | None = None  # W[j, i] = sim(i, j) for j in N(i)
 
     def params(self) -> dict[str, float | int | str]:
-        return {"neighbours": self.neighbours, "shrink": self.shrink, "normalize": int(self.normalize), "weighting": self.weighting.kind}
+        return {"neighbours": self.neighbours, "shrink": self.shrink, "normalize": int(self.normalize),
+                "weighting": self.weighting.kind}
 
     def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "ItemKNN":
         weighted = self.weighting.fit(train)(train)
@@ -103,7 +104,8 @@ class UserKNN(Model):
         self.norms: np.ndarray | None = None
 
     def params(self) -> dict[str, float | int | str]:
-        return {"neighbours": self.neighbours, "shrink": self.shrink, "normalize": int(self.normalize), "weighting": self.weighting.kind}
+        return {"neighbours": self.neighbours, "shrink": self.shrink, "normalize": int(self.normalize),
+                "weighting": self.weighting.kind}
 
     def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "UserKNN":
         self.profiles = self.weighting.fit(train)(train)
