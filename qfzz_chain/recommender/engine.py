@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from qfzz_chain.recommender.data import Interactions, LastfmDataset
 from qfzz_chain.recommender.errors import InvalidParameterError
@@ -26,13 +27,25 @@ from qfzz_chain.recommender.explain import Explanation, FeatureMatch, Prototype,
 from qfzz_chain.recommender.fairness import boosts, emerging_mask
 from qfzz_chain.recommender.metrics import long_tail_items
 from qfzz_chain.recommender.models import DEFAULT_MODEL, build_model
-from qfzz_chain.recommender.models.base import Model, top_n
+from qfzz_chain.recommender.models.base import Model, top_n_one
 from qfzz_chain.recommender.models.content import TagContent
 from qfzz_chain.recommender.models.hybrid import DynamicHybrid
 from qfzz_chain.recommender.split import visible_tag_counts
 
 PROTOTYPES_SHOWN = 3
 FEATURES_SHOWN = 5
+# One user's scoring is a handful of small matrix-vector products: threaded BLAS only adds
+# hand-off latency there, so the serving path runs them on one thread (the controller is built once).
+_THREADPOOLS: ThreadpoolController | None = None
+
+
+def _single_threaded_blas():
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        _THREADPOOLS = ThreadpoolController()
+    return _THREADPOOLS.limit(limits=1, user_api="blas")
+
+
 # Re-scored histories per batch in the counterfactual search (bounds memory to ~40 MB).
 _COUNTERFACTUAL_BATCH = 256
 
@@ -87,17 +100,23 @@ class RecommendationEngine:
     def _row(self, user: int) -> sp.csr_matrix:
         return self.history[user]
 
+    def _known(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """(item indices, play counts) of the user's current history, read straight from the CSR arrays."""
+        start, end = self.history.indptr[user], self.history.indptr[user + 1]
+        return self.history.indices[start:end], self.history.data[start:end]
+
     def scores(self, user: int) -> np.ndarray:
         """The model's score of every item for the user at row ``user`` (current history)."""
-        return self.model.score(self._row(user), np.array([user]))[0]
+        items, plays = self._known(user)
+        with _single_threaded_blas():
+            return self.model.score_one(items, plays, self.interactions.n_items, user)
 
     def top_items(self, user: int, n: int = 10, fairness_boost: float = 0.0) -> np.ndarray:
         """Indices of the user's top-``n`` unknown items (row index in, item indices out)."""
         scores = self.scores(user)
         if fairness_boost:
             scores = scores + boosts(scores, self.emerging, fairness_boost)[0]
-        ranked = top_n(scores, self._row(user), n)[0]
-        return ranked[ranked >= 0]
+        return top_n_one(scores, self._known(user)[0], n)
 
     def score(self, user_id: int, item_id: int) -> float:
         """The model's score of one item for one user (external ids)."""
@@ -111,9 +130,9 @@ class RecommendationEngine:
         user = self.interactions.user_index(user_id)
         scores = self.scores(user)
         added = boosts(scores, self.emerging, fairness_boost)[0] if fairness_boost else np.zeros_like(scores)
-        ranked = top_n(scores + added, self._row(user), n)[0]
+        ranked = top_n_one(scores + added, self._known(user)[0], n)
         result = []
-        for position, item in enumerate(i for i in ranked if i >= 0):
+        for position, item in enumerate(ranked):
             explanation = self._explain(user, int(item), float(scores[item]), float(added[item]))
             result.append(Recommendation(position + 1, int(self.interactions.item_ids[item]), self.item_names[item],
                                          float(scores[item] + added[item]), explanation))

@@ -135,6 +135,17 @@ class ALS(Model):
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
         return self.user_factors(history) @ self.item_factors.T
 
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        """One user's half-step solved directly (the same equations as :func:`solve_factors`)."""
+        check_fitted(self.item_factors, self)
+        if len(items) == 0:
+            return np.zeros(n_items)
+        extra = self.alpha * np.log1p(np.asarray(plays, dtype=np.float64))
+        vectors = self.item_factors[items]
+        lhs = self.item_gram + (vectors * extra[:, None]).T @ vectors
+        factors = np.linalg.solve(lhs, vectors.T @ (1.0 + extra))
+        return self.item_factors @ factors
+
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.item_factors, self)
         items, plays = row(sp.csr_matrix(history[0]))

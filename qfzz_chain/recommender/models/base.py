@@ -45,6 +45,15 @@ class Weighting:
             weighted.data = np.ones_like(weighted.data)
         return weighted
 
+    def values(self, plays: np.ndarray) -> np.ndarray:
+        """The same weighting for one history's stored play counts (a 1-D array)."""
+        plays = np.asarray(plays, dtype=np.float64)
+        if self.kind == "log":
+            return np.log1p(plays) / self.scale
+        if self.kind == "binary":
+            return np.ones_like(plays)
+        return plays.copy()
+
 
 class Model(ABC):
     """A recommender: ``fit`` on training plays, then ``score`` histories."""
@@ -68,6 +77,16 @@ class Model(ABC):
         it to leave the user out of their own neighbourhood.
         """
 
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        """``score`` of a single history given as (item indices, play counts): a 1-D score vector.
+
+        The serving path (one user's top-N). Models override it with a direct dense computation
+        that skips sparse-matrix construction; the default goes through ``score``.
+        """
+        history = sp.csr_matrix((np.asarray(plays, dtype=np.float64), np.asarray(items), [0, len(items)]),
+                                shape=(1, n_items))
+        return self.score(history, None if user is None else np.array([user]))[0]
+
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         """Exact share of ``score(history)[item]`` owed to each history item (explainable models)."""
         raise InvalidParameterError(f"model {self.name!r} cannot attribute its scores to history items")
@@ -82,10 +101,38 @@ def check_fitted(value: object, model: Model) -> None:
         raise InvalidParameterError(f"model {model.name!r} is not fitted")
 
 
+def gather_rows(matrix: sp.csr_matrix, rows: np.ndarray, weights: np.ndarray, n_columns: int) -> np.ndarray:
+    """``Σ_r weights[r] · matrix[rows[r]]`` as a dense vector, without building a sparse result."""
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[np.asarray(rows) + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(n_columns)
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    return np.bincount(matrix.indices[offsets], weights=matrix.data[offsets] * np.repeat(weights, lengths),
+                       minlength=n_columns)
+
+
 def row(history: sp.csr_matrix, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(item indices, values) of one history row."""
     start, end = history.indptr[index], history.indptr[index + 1]
     return history.indices[start:end], history.data[start:end]
+
+
+def top_n_one(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
+    """:func:`top_n` for one score vector, ``exclude`` given as item indices (same order, same ties).
+
+    No padding: fewer than ``n`` indices come back when fewer items are admissible.
+    """
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    scores[exclude] = -np.inf
+    n_items = len(scores)
+    n = min(n, n_items)
+    candidates = np.argpartition(-scores, n - 1)[:n] if n < n_items else np.arange(n_items)
+    threshold = scores[candidates].min()
+    pool = np.flatnonzero(scores >= threshold) if np.isfinite(threshold) else candidates
+    pool = pool[np.isfinite(scores[pool])]
+    return pool[np.lexsort((pool, -scores[pool]))][:n]
 
 
 def top_n(scores: np.ndarray, exclude: sp.csr_matrix | None, n: int) -> np.ndarray:

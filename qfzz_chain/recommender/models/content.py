@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qfzz_chain.recommender.errors import InvalidParameterError
-from qfzz_chain.recommender.models.base import Model, Weighting, check_fitted, row
+from qfzz_chain.recommender.models.base import Model, Weighting, check_fitted, gather_rows, row
 
 
 def tfidf_rows(counts: sp.csr_matrix, norm_power: float = 1.0) -> sp.csr_matrix:
@@ -69,6 +69,11 @@ class TagContent(Model):
 
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
         return np.asarray((self.profile(history) @ self.features_by_tag).todense())
+
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        check_fitted(self.features, self)
+        profile = gather_rows(self.features, np.asarray(items), self.weighting.values(plays), self.features.shape[1])
+        return self.features @ profile
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.features, self)

@@ -68,6 +68,16 @@ class EASE(Model):
         scores[:, self.kept] = kept_history @ self.weights
         return scores
 
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        check_fitted(self.weights, self)
+        positions = self.kept_position[items]
+        inside = positions >= 0
+        scores = np.zeros(n_items)
+        if inside.any():
+            values = self.weighting.values(np.asarray(plays)[inside]).astype(np.float32)
+            scores[self.kept] = values @ self.weights[positions[inside]]
+        return scores
+
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.weights, self)
         position = self.kept_position[item]

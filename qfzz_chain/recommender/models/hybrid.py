@@ -31,6 +31,12 @@ def row_max_scale(scores: np.ndarray) -> np.ndarray:
     return np.where(scale > 0, scale, 1.0)
 
 
+def vector_max_scale(scores: np.ndarray) -> float:
+    """:func:`row_max_scale` of a single score vector."""
+    scale = float(np.max(np.abs(scores))) if len(scores) else 0.0
+    return scale if scale > 0 else 1.0
+
+
 class Blend(Model):
     """Weighted sum of row-scaled scores of several fitted-or-unfitted models."""
 
@@ -66,6 +72,15 @@ class Blend(Model):
                 total += weight * scores / row_max_scale(scores)
         return total
 
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        check_fitted(self.fitted or None, self)
+        total = np.zeros(n_items)
+        for component, weight in zip(self.components, self.weights):
+            if weight:
+                scores = component.score_one(items, plays, n_items, user)
+                total += weight * scores / vector_max_scale(scores)
+        return total
+
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         users = None if user is None else np.array([user])
         result: dict[int, float] = {}
@@ -84,17 +99,21 @@ class DynamicHybrid(Model):
     name = "hybrid"
 
     def __init__(self, cf: Model, content: TagContent, lambda_sparse: float = 0.5, lambda_dense: float = 0.8,
-                 kappa: float = 5.0, fitted: bool = False):
+                 kappa: float = 5.0, fitted: bool = False, bucket_lambdas: tuple[float, ...] | list[float] | None = None):
         if kappa <= 0:
             raise InvalidParameterError(f"the hybrid needs κ > 0, got {kappa}")
-        for value in (lambda_sparse, lambda_dense):
+        for value in (lambda_sparse, lambda_dense, *(bucket_lambdas or ())):
             if not 0.0 <= value <= 1.0:
                 raise InvalidParameterError(f"λ must be in [0, 1], got {value}")
+        if bucket_lambdas is not None and len(bucket_lambdas) != len(SUPPORT_BUCKETS):
+            raise InvalidParameterError(f"bucket_lambdas needs one λ per support bucket ({len(SUPPORT_BUCKETS)}), "
+                                        f"got {len(bucket_lambdas)}")
         self.cf = cf
         self.content = content
         self.lambda_sparse = float(lambda_sparse)
         self.lambda_dense = float(lambda_dense)
         self.kappa = float(kappa)
+        self.bucket_lambdas = None if bucket_lambdas is None else tuple(float(v) for v in bucket_lambdas)
         self.explainable = cf.explainable
         self.fitted = fitted
         self.lambdas: np.ndarray | None = None
@@ -107,9 +126,12 @@ class DynamicHybrid(Model):
         return hybrid
 
     def params(self) -> dict[str, float | int | str]:
-        result: dict[str, float | int | str] = {"lambda_sparse": self.lambda_sparse, "lambda_dense": self.lambda_dense}
-        if self.lambda_sparse != self.lambda_dense:
-            result["kappa"] = self.kappa
+        if self.bucket_lambdas is not None:
+            result: dict[str, float | int | str] = {f"lambda_{bucket_label(b)}": v for b, v in enumerate(self.bucket_lambdas)}
+        else:
+            result = {"lambda_sparse": self.lambda_sparse, "lambda_dense": self.lambda_dense}
+            if self.lambda_sparse != self.lambda_dense:
+                result["kappa"] = self.kappa
         result.update({f"cf_{k}": v for k, v in self.cf.params().items()})
         return result
 
@@ -118,7 +140,11 @@ class DynamicHybrid(Model):
             self.cf.fit(train, content)
             self.content.fit(train, content)
             self.fitted = True
-        self.lambdas = item_lambdas(np.diff(sp.csc_matrix(train).indptr), self.lambda_sparse, self.lambda_dense, self.kappa)
+        listeners = np.diff(sp.csc_matrix(train).indptr)
+        if self.bucket_lambdas is not None:
+            self.lambdas = np.asarray(self.bucket_lambdas, dtype=np.float64)[support_bucket(listeners)]
+        else:
+            self.lambdas = item_lambdas(listeners, self.lambda_sparse, self.lambda_dense, self.kappa)
         return self
 
     def parts(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -134,6 +160,12 @@ class DynamicHybrid(Model):
 
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
         return self.mix(*self.parts(history, users))
+
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        check_fitted(self.lambdas, self)
+        cf = self.cf.score_one(items, plays, n_items, user)
+        content = self.content.score_one(items, plays, n_items, user)
+        return self.lambdas * (cf / vector_max_scale(cf)) + (1.0 - self.lambdas) * (content / vector_max_scale(content))
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.lambdas, self)
@@ -153,3 +185,22 @@ def item_lambdas(listeners: np.ndarray, lambda_sparse: float, lambda_dense: floa
     """Per-item CF weight: ``λ_dense − (λ_dense − λ_sparse) · κ / (n + κ)``."""
     listeners = np.asarray(listeners, dtype=np.float64)
     return lambda_dense - (lambda_dense - lambda_sparse) * kappa / (listeners + kappa)
+
+
+# Item-support buckets of the learned dynamic λ: training listeners n_i in {0}, {1}, [2, 5], [6, 20],
+# [21, 100], [101, ∞) — log-spaced, with the never-played items (content only) a bucket of their own.
+SUPPORT_BUCKETS = (0, 1, 2, 6, 21, 101)
+
+
+def support_bucket(listeners: np.ndarray) -> np.ndarray:
+    """Index into :data:`SUPPORT_BUCKETS` of every item's training listener count."""
+    return np.searchsorted(SUPPORT_BUCKETS, np.asarray(listeners), side="right") - 1
+
+
+def bucket_label(bucket: int) -> str:
+    """``n0``, ``n1``, ``n2_5``, ``n6_20``, ``n21_100``, ``n101_plus``: names for params and reports."""
+    low = SUPPORT_BUCKETS[bucket]
+    if bucket + 1 == len(SUPPORT_BUCKETS):
+        return f"n{low}_plus"
+    high = SUPPORT_BUCKETS[bucket + 1] - 1
+    return f"n{low}" if high == low else f"n{low}_{high}"

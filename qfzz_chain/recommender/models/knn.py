@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from qfzz_chain.recommender.models.base import Model, Weighting, check_fitted, row
+from qfzz_chain.recommender.models.base import Model, Weighting, check_fitted, gather_rows, row
 
 
 def keep_top_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -74,6 +74,12 @@ class ItemKNN(Model):
         denominator = np.asarray((known @ abs(self.weights)).todense())
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(denominator > 0, numerator / denominator, 0.0)
+
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        if self.normalize:
+            return super().score_one(items, plays, n_items, user)
+        check_fitted(self.weights, self)
+        return gather_rows(self.weights, np.asarray(items), self.weighting.values(plays), n_items)
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.weights, self)

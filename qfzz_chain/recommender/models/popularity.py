@@ -23,3 +23,7 @@ class Popularity(Model):
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
         check_fitted(self.listeners, self)
         return np.tile(self.listeners, (history.shape[0], 1))
+
+    def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        check_fitted(self.listeners, self)
+        return self.listeners.copy()
