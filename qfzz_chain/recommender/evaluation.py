@@ -26,7 +26,7 @@ from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.metrics import evaluate_top_n, ndcg_at_k
 from qfzz_chain.recommender.models import MODEL_NAMES, build_model
 from qfzz_chain.recommender.models.base import Model, top_n
-from qfzz_chain.recommender.models.hybrid import DynamicHybrid, item_lambdas, row_max_scale
+from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, DynamicHybrid, row_max_scale, support_bucket
 from qfzz_chain.recommender.split import PROTOCOLS, Split, make_split, random_holdout, visible_tag_counts
 
 Progress = Callable[[str], None]
@@ -136,9 +136,11 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 # tag model with either length damping (what complements CF best need not be what wins alone).
 HYBRID_ALS_WEIGHTS = (0.5, 1.0)
 HYBRID_CONTENT_NORM_POWER = (0.5, 1.0)
-HYBRID_LAMBDA_DENSE = (0.7, 0.8, 0.9)
-HYBRID_LAMBDA_SPARSE = (0.4, 0.6)
-HYBRID_KAPPA = (2.0, 10.0)
+# Fixed λ grid (the baseline gets the same breadth the dynamic rule starts from).
+HYBRID_LAMBDA_FIXED = (0.5, 0.6, 0.7, 0.8, 0.9)
+# Dynamic λ: coordinate ascent over one λ per item-support bucket, from the best fixed point.
+HYBRID_BUCKET_GRID = tuple(round(0.3 + 0.05 * k, 2) for k in range(15))  # 0.30 … 1.00
+HYBRID_ASCENT_SWEEPS = 2
 HYBRID_MODELS = ("hybrid", "hybrid_fixed")
 
 
@@ -187,22 +189,82 @@ def format_params(params: dict[str, Any]) -> str:
 
 
 def hybrid_grid() -> list[dict[str, Any]]:
-    """Every (content, als_weight, λ_sparse, λ_dense, κ) tried; λ_sparse = λ_dense are the fixed-λ points."""
+    """Every fixed-λ (content, als_weight, λ) point tried; the dynamic rule starts from the best one."""
     grid: list[dict[str, Any]] = []
-    for power, weight, dense in itertools.product(HYBRID_CONTENT_NORM_POWER, HYBRID_ALS_WEIGHTS, HYBRID_LAMBDA_DENSE):
-        common = {"content": {"norm_power": power}, "als_weight": weight, "lambda_dense": dense}
-        grid.append({**common, "lambda_sparse": dense, "kappa": 1.0})
-        for sparse, kappa in itertools.product(HYBRID_LAMBDA_SPARSE, HYBRID_KAPPA):
-            if sparse < dense:
-                grid.append({**common, "lambda_sparse": sparse, "kappa": kappa})
+    for power, weight, lam in itertools.product(HYBRID_CONTENT_NORM_POWER, HYBRID_ALS_WEIGHTS, HYBRID_LAMBDA_FIXED):
+        grid.append({"content": {"norm_power": power}, "als_weight": weight, "lambda_sparse": lam, "lambda_dense": lam,
+                     "kappa": 1.0})
     return grid
 
 
-def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Progress = _quiet) -> dict[str, Candidate]:
-    """Best dynamic-λ and best fixed-λ hybrid settings on validation, from the fitted parts.
+class BucketMixNDCG:
+    """Mean NDCG@k of ``λ_b(i) · cf + (1 − λ_b(i)) · content`` for any per-bucket λ in [low, high], fast.
 
-    The component scores are computed once; each grid point only re-mixes them. The chosen
-    ``params`` carry the content settings (``content``); EASE and ALS keep their own choices.
+    An item's mixed score is linear in its own λ, so over λ ∈ [low, high] it stays between its
+    scores at the two ends. An item whose best possible score is below the k-th largest of the
+    items' worst possible scores can never reach a user's top-k, whatever the λ vector: it is
+    dropped once (exact pruning). Each evaluation then only re-mixes the few candidates left per
+    user. Ties between exactly equal scores are not broken by item index here; the chosen point
+    is re-scored with :func:`mean_ndcg`.
+    """
+
+    def __init__(self, cf: np.ndarray, content: np.ndarray, buckets: np.ndarray, data: ProtocolData,
+                 low: float, high: float, k: int = 10):
+        self.k = k
+        admissible = np.ones(cf.shape, dtype=bool)
+        known = data.split.train[data.users].tocoo()
+        admissible[known.row, known.col] = False
+        if data.split.candidates is not None:
+            admissible[:, ~data.split.candidates] = False
+        at_low = low * cf + (1.0 - low) * content
+        at_high = high * cf + (1.0 - high) * content
+        worst = np.where(admissible, np.minimum(at_low, at_high), -np.inf)
+        best = np.where(admissible, np.maximum(at_low, at_high), -np.inf)
+        del at_low, at_high
+        threshold = np.partition(worst, cf.shape[1] - k, axis=1)[:, cf.shape[1] - k]
+        keep = admissible & (best >= threshold[:, None])
+        del worst, best, admissible
+        rows, columns = np.nonzero(keep)
+        counts = np.bincount(rows, minlength=cf.shape[0])
+        width = max(int(counts.max()) if len(counts) else 0, k)
+        slots = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        shape = (cf.shape[0], width)
+        self.cf = np.zeros(shape, dtype=np.float32)
+        self.content = np.zeros(shape, dtype=np.float32)
+        self.bucket = np.zeros(shape, dtype=np.int64)
+        self.valid = np.zeros(shape, dtype=bool)
+        self.relevant = np.zeros(shape, dtype=bool)
+        self.cf[rows, slots] = cf[rows, columns]
+        self.content[rows, slots] = content[rows, columns]
+        self.bucket[rows, slots] = buckets[columns]
+        self.valid[rows, slots] = True
+        test = data.split.test[data.users]
+        self.relevant[rows, slots] = np.asarray(test[rows, columns]).ravel() > 0
+        self.candidates_per_user = float(np.mean(counts)) if len(counts) else 0.0
+        self.discount = 1.0 / np.log2(np.arange(2, k + 2))
+        held_out = np.minimum(np.diff(test.indptr), k)
+        self.ideal = np.cumsum(self.discount)[np.maximum(held_out, 1) - 1]
+
+    def __call__(self, lambdas: list[float] | np.ndarray) -> float:
+        lam = np.asarray(lambdas, dtype=np.float32)[self.bucket]
+        scores = np.where(self.valid, lam * self.cf + (1.0 - lam) * self.content, -np.inf)
+        top = np.argpartition(-scores, self.k - 1, axis=1)[:, : self.k]
+        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        hits = np.take_along_axis(self.relevant, top, axis=1).astype(np.float64)
+        return float(np.mean(hits @ self.discount / self.ideal))
+
+
+def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Progress = _quiet) -> dict[str, Candidate]:
+    """Best fixed-λ hybrid on validation, then the dynamic λ learned per item-support bucket from it.
+
+    The component scores are computed once; each grid point only re-mixes them. The fixed-λ
+    grid picks the content setting, the ALS weight and λ. The dynamic hybrid keeps those and
+    learns one λ per bucket of training listeners (:data:`SUPPORT_BUCKETS`) by coordinate
+    ascent on validation NDCG@10: bucket by bucket, every λ of :data:`HYBRID_BUCKET_GRID` is
+    tried and the best kept (a change must strictly improve), for up to
+    :data:`HYBRID_ASCENT_SWEEPS` sweeps. It starts at the fixed point, so it can only tie or win
+    on validation; the test part never enters.
     """
     users = validation.users
     history = validation.split.train[users]
@@ -215,22 +277,59 @@ def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Pro
         content = build_model("content", norm_power=power).fit(validation.split.train, validation.content)
         part = content.score(history)
         content_parts[power] = part / row_max_scale(part)
-    listeners = np.diff(sp.csc_matrix(validation.split.train).indptr)
     best: dict[str, Candidate] = {}
     for params in hybrid_grid():
         cf = ease_part + params["als_weight"] * als_part
         cf /= row_max_scale(cf)
-        hybrid = DynamicHybrid(ease, content, params["lambda_sparse"], params["lambda_dense"], params["kappa"], fitted=True)
-        hybrid.lambdas = item_lambdas(listeners, params["lambda_sparse"], params["lambda_dense"], params["kappa"])
-        ndcg = mean_ndcg(hybrid.mix(cf, content_parts[params["content"]["norm_power"]]), validation)
-        kind = "hybrid_fixed" if params["lambda_sparse"] == params["lambda_dense"] else "hybrid"
-        progress(f"  validation {kind} {format_params(params)}: NDCG@10 {ndcg:.4f}")
-        if kind not in best or ndcg > best[kind].ndcg:
-            best[kind] = Candidate(params, ndcg)
-    # The dynamic rule contains the fixed one (λ_sparse = λ_dense); never choose a worse dynamic point.
-    if best["hybrid_fixed"].ndcg >= best["hybrid"].ndcg:
-        best["hybrid"] = best["hybrid_fixed"]
+        lam = params["lambda_dense"]
+        ndcg = mean_ndcg(lam * cf + (1.0 - lam) * content_parts[params["content"]["norm_power"]], validation)
+        progress(f"  validation hybrid_fixed {format_params(params)}: NDCG@10 {ndcg:.4f}")
+        if "hybrid_fixed" not in best or ndcg > best["hybrid_fixed"].ndcg:
+            best["hybrid_fixed"] = Candidate(params, ndcg)
+    fixed = best["hybrid_fixed"].params
+    cf = ease_part + fixed["als_weight"] * als_part
+    cf = (cf / row_max_scale(cf)).astype(np.float32)
+    content_part = content_parts[fixed["content"]["norm_power"]].astype(np.float32)
+    del ease_part, als_part, content_parts
+    buckets = support_bucket(np.diff(sp.csc_matrix(validation.split.train).indptr))
+    objective = BucketMixNDCG(cf, content_part, buckets, validation, min(HYBRID_BUCKET_GRID), max(HYBRID_BUCKET_GRID))
+    progress(f"  validation hybrid ascent: {objective.candidates_per_user:.0f} candidate items per user after pruning")
+    lambdas = learn_bucket_lambdas(objective, len(SUPPORT_BUCKETS), set(np.unique(buckets).tolist()),
+                                   fixed["lambda_dense"], progress)
+    dynamic = {"content": dict(fixed["content"]), "als_weight": fixed["als_weight"], "bucket_lambdas": lambdas}
+    chosen = np.asarray(lambdas, dtype=np.float64)[buckets]
+    ndcg = mean_ndcg(chosen * cf.astype(np.float64) + (1.0 - chosen) * content_part.astype(np.float64), validation)
+    progress(f"  validation hybrid {format_params(dynamic)}: NDCG@10 {ndcg:.4f}")
+    best["hybrid"] = Candidate(dynamic, ndcg)
     return best
+
+
+def learn_bucket_lambdas(objective: Callable[[list[float]], float], n_buckets: int, present: set[int], start: float,
+                         progress: Progress = _quiet) -> list[float]:
+    """Coordinate ascent of one λ per bucket on ``objective(λ per bucket)``, from ``start`` everywhere.
+
+    Buckets not in ``present`` (no item there) keep ``start``. A change must strictly improve.
+    """
+    lambdas = [float(start)] * n_buckets
+    value = objective
+    current = value(lambdas)
+    for sweep in range(HYBRID_ASCENT_SWEEPS):
+        changed = False
+        for bucket in range(n_buckets):
+            if bucket not in present:
+                continue
+            for lam in HYBRID_BUCKET_GRID:
+                if lam == lambdas[bucket]:
+                    continue
+                trial = list(lambdas)
+                trial[bucket] = lam
+                score = value(trial)
+                if score > current + 1e-9:
+                    current, lambdas, changed = score, trial, True
+            progress(f"  validation hybrid ascent sweep {sweep + 1} bucket {bucket}: λ {lambdas} NDCG@10 {current:.4f}")
+        if not changed:
+            break
+    return lambdas
 
 
 def build_hybrid(params: dict[str, Any], ease_params: dict[str, Any], als_params: dict[str, Any],

@@ -26,8 +26,11 @@ MODEL_NAMES = (
 DEFAULT_MODEL = "hybrid"
 DEFAULT_EASE = {"regularization": 50.0}
 DEFAULT_ALS = {"factors": 32, "regularization": 50.0}
-DEFAULT_HYBRID = {"als_weight": 1.0, "lambda_sparse": 0.6, "lambda_dense": 0.7, "kappa": 2.0,
-                  "content": {"norm_power": 1.0}}
+# ``bucket_lambdas``: λ per item-support bucket (SUPPORT_BUCKETS in hybrid.py), learned on validation;
+# ``lambda_dense`` is the fixed λ the fixed-λ hybrid uses.
+DEFAULT_HYBRID = {"als_weight": 1.0, "lambda_sparse": 0.7, "lambda_dense": 0.7, "kappa": 1.0,
+                  "bucket_lambdas": (0.55, 0.7, 0.75, 0.65, 0.75, 0.65), "content": {"norm_power": 1.0}}
+_KAPPA_RULE = ("lambda_sparse", "lambda_dense", "kappa")
 
 
 def build_model(name: str, **params: Any) -> Model:
@@ -52,6 +55,8 @@ def build_model(name: str, **params: Any) -> Model:
         model = TagContent(**params)
     elif name in ("hybrid", "hybrid_fixed"):
         settings = {**DEFAULT_HYBRID, **params}
+        if "bucket_lambdas" not in params and any(key in params for key in _KAPPA_RULE):
+            settings["bucket_lambdas"] = None  # an explicit κ-rule setting asks for the κ rule
         ease = EASE(**{**DEFAULT_EASE, **settings.pop("ease", {})})
         als = ALS(**{**DEFAULT_ALS, **settings.pop("als", {})})
         content = TagContent(**settings.pop("content", {}))
