@@ -29,6 +29,20 @@ def _model_choice() -> click.Choice:
     return click.Choice(MODEL_NAMES)
 
 
+cache_option = click.option("--no-cache", is_flag=True,
+                            help="Fit afresh and neither read nor write the fitted-model cache ($QFZZ_HOME/models/).")
+
+
+def _engine(dataset, model: str, data: Path | None, no_cache: bool):
+    """The fitted engine: from the model cache when it is valid, otherwise fitted (and cached)."""
+    from qfzz_chain.config import lastfm_data_path, qfzz_home
+    from qfzz_chain.recommender.cache import fitted_engine
+
+    folder = Path(data) if data is not None else lastfm_data_path()
+    checksums = (folder / "SHA256SUMS").read_bytes()
+    return fitted_engine(dataset, model, None if no_cache else qfzz_home() / "models", checksums, _status)
+
+
 data_option = click.option("--data", type=click.Path(path_type=Path), default=None,
                            help="Dataset folder (default: $QFZZ_LASTFM_DIR or the shared copy).")
 
@@ -80,16 +94,19 @@ def evaluate(models: tuple[str, ...], seed: int, protocol: str, data: Path | Non
               help="Lift emerging artists by this share of the user's top score.")
 @click.option("--counterfactual", is_flag=True, help="Also find, per item, the smallest history removal that drops it.")
 @data_option
+@cache_option
 @json_option
 def for_user(user: int, count: int, model: str, fairness_boost: float, counterfactual: bool, data: Path | None,
-             as_json: bool) -> None:
-    """Top-N artists for USER (a Last.fm user id) with explanations and their keccak-256 hashes."""
-    from qfzz_chain.recommender.engine import RecommendationEngine
+             no_cache: bool, as_json: bool) -> None:
+    """Top-N artists for USER (a Last.fm user id) with explanations and their keccak-256 hashes.
 
+    The model uses its validation-chosen default settings; the fitted model is cached under
+    $QFZZ_HOME/models/ (keyed by data checksums, model, settings and code version), so only the
+    first call fits.
+    """
     dataset = _load(data)
     dataset.interactions.user_index(user)  # fail fast on an unknown user, before fitting
-    _status(f"fitting {model} on {dataset.interactions.plays.nnz:,} listens")
-    engine = RecommendationEngine.fit(dataset, model)
+    engine = _engine(dataset, model, data, no_cache)
     recommendations = engine.recommend(user, count, fairness_boost=fairness_boost)
     records = []
     for rec in recommendations:
@@ -136,18 +153,18 @@ def _render_recommendations(value: dict[str, Any]) -> str:
 @click.option("--model", type=_model_choice(), default="hybrid", show_default=True, help=MODEL_HELP)
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a PNG chart here.")
 @data_option
+@cache_option
 @json_option
-def insights(artist: str, count: int, model: str, chart: Path | None, data: Path | None, as_json: bool) -> None:
+def insights(artist: str, count: int, model: str, chart: Path | None, data: Path | None, no_cache: bool,
+             as_json: bool) -> None:
     """What drives ARTIST's recommendations (artist id or exact name), and who never sees them."""
     from qfzz_chain.cli._output import to_jsonable
-    from qfzz_chain.recommender.engine import RecommendationEngine
     from qfzz_chain.recommender.insights import artist_insights, insights_chart
     from qfzz_chain.recommender.split import visible_tag_counts
 
     dataset = _load(data)
     item_id = _artist_id(dataset, artist)
-    _status(f"fitting {model} on {dataset.interactions.plays.nnz:,} listens")
-    engine = RecommendationEngine.fit(dataset, model)
+    engine = _engine(dataset, model, data, no_cache)
     tag_counts = visible_tag_counts(dataset.tags, dataset.interactions.n_items)
     with click.progressbar(length=dataset.interactions.n_users, label="ranking every listener",
                            file=click.get_text_stream("stderr")) as bar:

@@ -1,0 +1,217 @@
+"""A fitted model's state in one ``.npz`` file, so serving a user does not refit every time.
+
+The file is keyed by everything the fitted state depends on: the dataset's ``SHA256SUMS`` (which
+``load_lastfm`` has verified the files against), the model name, its settings, and the code
+version (a digest of the recommender's own source files). The key is both in the file name and
+inside the file; a file whose stored key, layout or arrays do not match is refitted, never
+trusted. Files are written to a temporary name and renamed (atomic on POSIX), and hold only
+numpy arrays plus a JSON manifest (``allow_pickle=False`` on load: no pickle anywhere).
+
+The state of a model is found by walking its attributes: arrays, CSR matrices, the weighting's
+scale, sub-models (and lists of them), and booleans. Hyperparameters are not stored: the model is
+rebuilt from its name and settings, then its fitted arrays are put back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from qfzz_chain.recommender.models.base import Model, Weighting
+
+if TYPE_CHECKING:
+    from qfzz_chain.recommender.data import LastfmDataset
+    from qfzz_chain.recommender.engine import RecommendationEngine
+
+FORMAT = 1
+_SOURCE_ROOT = Path(__file__).resolve().parent
+
+
+class CacheError(Exception):
+    """A cache file that cannot be used (missing, corrupt, stale or of another layout)."""
+
+
+def code_version() -> str:
+    """SHA-256 over the recommender package's source files (names and bytes, in sorted order)."""
+    digest = hashlib.sha256()
+    for path in sorted(_SOURCE_ROOT.rglob("*.py")):
+        digest.update(str(path.relative_to(_SOURCE_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(dataset_checksums: bytes, model: str, params: dict[str, Any]) -> str:
+    """The hex key of one fitted model: data checksums + model name + settings + code version."""
+    record = {"format": FORMAT, "data": hashlib.sha256(dataset_checksums).hexdigest(), "model": model,
+              "params": params, "code": code_version()}
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=list).encode()).hexdigest()
+
+
+def cache_path(folder: Path, model: str, key: str) -> Path:
+    return Path(folder) / f"recommender-{model}-{key[:20]}.npz"
+
+
+def model_state(model: Model) -> dict[str, np.ndarray]:
+    """The fitted arrays of ``model`` as ``{name: array}``, with a ``__manifest__`` of their kinds."""
+    arrays: dict[str, np.ndarray] = {}
+    manifest: dict[str, str] = {}
+    _collect(model, "", arrays, manifest)
+    arrays["__manifest__"] = np.array(json.dumps(manifest, sort_keys=True))
+    return arrays
+
+
+def _collect(obj: Any, prefix: str, arrays: dict[str, np.ndarray], manifest: dict[str, str]) -> None:
+    for name, value in sorted(vars(obj).items()):
+        path = f"{prefix}{name}"
+        if isinstance(value, np.ndarray):
+            arrays[path] = value
+            manifest[path] = "array"
+        elif sp.issparse(value):
+            csr = sp.csr_matrix(value)
+            arrays[f"{path}.data"], arrays[f"{path}.indices"], arrays[f"{path}.indptr"] = csr.data, csr.indices, csr.indptr
+            arrays[f"{path}.shape"] = np.array(csr.shape, dtype=np.int64)
+            manifest[path] = "csr"
+        elif isinstance(value, Weighting):
+            arrays[f"{path}.scale"] = np.array(value.scale)
+            manifest[path] = "weighting"
+        elif isinstance(value, Model):
+            manifest[path] = "model"
+            _collect(value, f"{path}.", arrays, manifest)
+        elif isinstance(value, list) and value and all(isinstance(v, Model) for v in value):
+            manifest[path] = f"models:{len(value)}"
+            for index, item in enumerate(value):
+                _collect(item, f"{path}.{index}.", arrays, manifest)
+        elif isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
+            keys = sorted(value)
+            manifest[path] = "arrays:" + json.dumps(keys)
+            for key in keys:
+                arrays[f"{path}.{key}"] = value[key]
+        elif isinstance(value, (bool, np.bool_)):
+            arrays[path] = np.array(bool(value))
+            manifest[path] = "bool"
+
+
+def restore_state(model: Model, arrays: Any) -> Model:
+    """Put the arrays saved by :func:`model_state` back into a freshly built (unfitted) ``model``."""
+    try:
+        manifest = json.loads(str(arrays["__manifest__"]))
+    except (KeyError, ValueError) as exc:
+        raise CacheError(f"no readable manifest: {exc}") from exc
+    expected = _layout(model)
+    if {k: v for k, v in manifest.items() if v in ("weighting", "bool") or v.startswith("models:")} != expected:
+        raise CacheError("the cached model has another layout than the model built now")
+    for path, kind in manifest.items():
+        parent, name = _parent(model, path)
+        if kind == "array":
+            setattr(parent, name, np.array(arrays[path]))
+        elif kind == "csr":
+            shape = tuple(int(v) for v in arrays[f"{path}.shape"])
+            setattr(parent, name, sp.csr_matrix((arrays[f"{path}.data"], arrays[f"{path}.indices"],
+                                                 arrays[f"{path}.indptr"]), shape=shape))
+        elif kind == "weighting":
+            getattr(parent, name).scale = float(arrays[f"{path}.scale"])
+        elif kind == "bool":
+            setattr(parent, name, bool(arrays[path]))
+        elif kind.startswith("arrays:"):
+            setattr(parent, name, {key: np.array(arrays[f"{path}.{key}"]) for key in json.loads(kind[len("arrays:"):])})
+    return model
+
+
+def _layout(model: Model) -> dict[str, str]:
+    """Which attributes of an unfitted model hold sub-models, weightings and flags (fitted arrays are
+    still ``None`` there, so only those kinds can be compared before restoring)."""
+    manifest: dict[str, str] = {}
+    _collect(model, "", {}, manifest)
+    return {k: v for k, v in manifest.items() if v in ("weighting", "bool") or v.startswith("models:")}
+
+
+def _parent(model: Model, path: str) -> tuple[Any, str]:
+    parts = path.split(".")
+    obj: Any = model
+    for part in parts[:-1]:
+        obj = obj[int(part)] if isinstance(obj, list) else getattr(obj, part)
+    return obj, parts[-1]
+
+
+def save(path: Path, key: str, model: Model) -> None:
+    """Write ``model``'s state under ``path`` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = model_state(model)
+    arrays["__key__"] = np.array(key)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path, key: str, model: Model) -> Model:
+    """``model`` (freshly built, unfitted) with the state stored at ``path``; :class:`CacheError` if unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise CacheError(f"no cache file {path}")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            if str(arrays["__key__"]) != key:
+                raise CacheError(f"{path} was written for another dataset, model, setting or code version")
+            return restore_state(model, arrays)
+    except CacheError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
+        raise CacheError(f"{path} is unreadable: {exc}") from exc
+
+
+def fitted_engine(dataset: "LastfmDataset", model: str, folder: Path | None, checksums: bytes,
+                  progress: Callable[[str], None] = lambda message: None) -> "RecommendationEngine":
+    """The engine for ``model`` with its default (validation-chosen) settings on all of ``dataset``.
+
+    With a ``folder`` the fitted state is reused from there when its key matches (data checksums,
+    model, settings, code version) and written there after a fit; ``folder=None`` always fits.
+    An unusable cache file is reported through ``progress`` and refitted over.
+    """
+    from qfzz_chain.recommender.engine import RecommendationEngine
+    from qfzz_chain.recommender.models import build_model
+
+    fresh = build_model(model)
+    key = cache_key(checksums, model, fresh.params())
+    path = cache_path(folder, model, key) if folder is not None else None
+    if path is not None and path.is_file():
+        try:
+            restored = load(path, key, fresh)
+            engine = RecommendationEngine(restored, dataset.interactions, dataset.item_names, dataset.tags.tag_names)
+            check_engine(engine)
+            progress(f"using the fitted {model} cached at {path}")
+            return engine
+        except CacheError as exc:
+            progress(f"ignoring the cached model ({exc}); refitting")
+            fresh = build_model(model)
+    progress(f"fitting {model} on {dataset.interactions.plays.nnz:,} listens (default settings)")
+    engine = RecommendationEngine.fit(dataset, model)
+    if path is not None:
+        save(path, key, engine.model)
+        progress(f"cached the fitted model at {path}")
+    return engine
+
+
+def check_engine(engine: "RecommendationEngine") -> None:
+    """A restored model must score a user with the right number of finite values."""
+    try:
+        scores = engine.scores(0)
+    except (ValueError, IndexError, TypeError, AttributeError) as exc:
+        raise CacheError(f"the restored model cannot score: {exc}") from exc
+    if scores.shape != (engine.interactions.n_items,) or not np.all(np.isfinite(scores)):
+        raise CacheError("the restored model gives scores of the wrong shape or non-finite values")

@@ -1,0 +1,136 @@
+"""Serving path and learned dynamic λ: single-user scoring, support buckets, the fitted-model cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from qfzz_chain.recommender import cache
+from qfzz_chain.recommender.engine import RecommendationEngine
+from qfzz_chain.recommender.errors import InvalidParameterError
+from qfzz_chain.recommender.evaluation import BucketMixNDCG, ProtocolData, learn_bucket_lambdas, mean_ndcg
+from qfzz_chain.recommender.models import MODEL_NAMES, build_model
+from qfzz_chain.recommender.models.base import top_n, top_n_one
+from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, bucket_label, support_bucket
+from qfzz_chain.recommender.split import Split, random_holdout
+
+FAST = {"ncf": {"epochs": 2}, "als": {"iterations": 5}, "ease": {"regularization": 5.0, "min_listeners": 1},
+        "hybrid": {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}},
+        "hybrid_fixed": {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}}}
+
+
+def fitted(name, plays, tags):
+    return build_model(name, **FAST.get(name, {})).fit(plays, tags)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_single_user_scoring_matches_batch_scoring(name, plays, tags):
+    model = fitted(name, plays, tags)
+    for user in (0, 7, 31):
+        history = plays[user]
+        batch = model.score(history, np.array([user]))[0]
+        one = model.score_one(history.indices, history.data, plays.shape[1], user)
+        np.testing.assert_allclose(one, batch, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(batch).max()))
+        assert list(top_n_one(one, history.indices, 10)) == [i for i in top_n(batch, history, 10)[0] if i >= 0]
+
+
+def test_top_n_one_matches_top_n_including_ties_and_short_lists():
+    scores = np.array([0.5, 0.9, 0.5, 0.5, -np.inf, 0.9, 0.1])
+    exclude = np.array([1])
+    expected = top_n(scores, sp.csr_matrix(([1.0], ([0], [1])), shape=(1, 7)), 4)[0]
+    assert list(top_n_one(scores, exclude, 4)) == list(expected) == [5, 0, 2, 3]
+    assert list(top_n_one(scores, exclude, 10)) == [5, 0, 2, 3, 6]
+
+
+def test_support_buckets_are_log_spaced_with_a_bucket_for_unplayed_items():
+    listeners = np.array([0, 1, 2, 5, 6, 20, 21, 100, 101, 5000])
+    assert support_bucket(listeners).tolist() == [0, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert [bucket_label(b) for b in range(len(SUPPORT_BUCKETS))] == ["n0", "n1", "n2_5", "n6_20", "n21_100", "n101_plus"]
+
+
+def test_hybrid_bucket_lambdas_set_each_items_weight(plays, tags):
+    lambdas = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    model = build_model("hybrid", bucket_lambdas=lambdas, **FAST["hybrid"]).fit(plays, tags)
+    listeners = np.diff(sp.csc_matrix(plays).indptr)
+    np.testing.assert_allclose(model.lambdas, np.array(lambdas)[support_bucket(listeners)])
+    assert model.params()["lambda_n0"] == 0.2
+    with pytest.raises(InvalidParameterError):
+        build_model("hybrid", bucket_lambdas=(0.5, 0.5))
+    # An explicit κ-rule setting still gives the κ rule.
+    kappa_rule = build_model("hybrid", lambda_sparse=0.4, lambda_dense=0.8, kappa=2.0, **FAST["hybrid"]).fit(plays, tags)
+    assert kappa_rule.bucket_lambdas is None and "kappa" in kappa_rule.params()
+
+
+def test_coordinate_ascent_finds_the_best_grid_point_per_bucket_and_never_loses():
+    target = [0.3, 0.9, 0.5]
+
+    def objective(lambdas):
+        return -sum((a - b) ** 2 for a, b in zip(lambdas, target))
+
+    learned = learn_bucket_lambdas(objective, 3, {0, 1, 2}, start=0.7)
+    assert learned == pytest.approx(target)
+    assert objective(learned) >= objective([0.7] * 3)
+    # A bucket with no items keeps the starting λ.
+    assert learn_bucket_lambdas(objective, 3, {0, 2}, start=0.7)[1] == 0.7
+
+
+def test_pruned_bucket_objective_equals_the_exact_ndcg(plays, tags):
+    split = random_holdout(plays, seed=3)
+    data = ProtocolData(Split("random", split.train, split.test), tags)
+    users = data.users
+    history = split.train[users]
+    cf = fitted("ease", split.train, tags).score(history, users)
+    content = fitted("content", split.train, tags).score(history, users)
+    cf = (cf / np.abs(cf).max(axis=1, keepdims=True)).astype(np.float32)
+    content = (content / np.abs(content).max(axis=1, keepdims=True)).astype(np.float32)
+    buckets = support_bucket(np.diff(sp.csc_matrix(split.train).indptr))
+    objective = BucketMixNDCG(cf, content, buckets, data, 0.3, 1.0)
+    for lambdas in ([0.7] * 6, [0.3, 0.5, 1.0, 0.6, 0.8, 0.9]):
+        per_item = np.asarray(lambdas, dtype=np.float32)[buckets]
+        exact = mean_ndcg((per_item * cf + (1 - per_item) * content).astype(np.float64), data)
+        assert objective(lambdas) == pytest.approx(exact, abs=1e-9)
+
+
+# -- the fitted-model cache ---------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["hybrid", "itemknn", "ncf", "popularity"])
+def test_cache_round_trip_restores_identical_scores(name, plays, tags, tmp_path):
+    model = fitted(name, plays, tags)
+    path = tmp_path / "m.npz"
+    cache.save(path, "k1", model)
+    restored = cache.load(path, "k1", build_model(name, **FAST.get(name, {})))
+    users = np.arange(plays.shape[0])
+    np.testing.assert_array_equal(restored.score(plays, users), model.score(plays, users))
+    with pytest.raises(cache.CacheError):
+        cache.load(path, "another key", build_model(name, **FAST.get(name, {})))
+    with pytest.raises(cache.CacheError):
+        cache.load(path, "k1", build_model("content" if name != "content" else "itemknn"))
+
+
+def test_corrupt_cache_is_refused_and_no_temporary_file_is_left(plays, tags, tmp_path):
+    model = fitted("itemknn", plays, tags)
+    path = tmp_path / "m.npz"
+    cache.save(path, "k", model)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(cache.CacheError):
+        cache.load(path, "k", build_model("itemknn"))
+
+
+def test_cache_key_depends_on_data_model_and_settings():
+    base = cache.cache_key(b"sums", "hybrid", {"a": 1})
+    assert base == cache.cache_key(b"sums", "hybrid", {"a": 1})
+    assert len({base, cache.cache_key(b"other", "hybrid", {"a": 1}), cache.cache_key(b"sums", "ease", {"a": 1}),
+                cache.cache_key(b"sums", "hybrid", {"a": 2})}) == 4
+
+
+def test_engine_serving_path_is_the_models_scores(interactions, tags):
+    model = build_model("hybrid", **FAST["hybrid"]).fit(interactions.plays, tags)
+    engine = RecommendationEngine(model, interactions, tuple(str(i) for i in interactions.item_ids))
+    user = 5
+    batch = model.score(interactions.plays[user], np.array([user]))[0]
+    np.testing.assert_allclose(engine.scores(user), batch, rtol=1e-5, atol=1e-7)
+    before = list(engine.top_items(user, 5))
+    engine.record_listen(int(interactions.user_ids[user]), int(interactions.item_ids[before[0]]), plays=50)
+    after = list(engine.top_items(user, 5))
+    assert before[0] not in after  # a listened item leaves the list at once
