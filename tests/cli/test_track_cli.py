@@ -208,3 +208,29 @@ def test_keys_are_never_printed(qfzz, audio, tmp_path):
         output = result.stdout + result.stderr + request.read_text()
         assert key.key.hex().removeprefix("0x") not in output
     assert results[0].code == 0 and results[1].code == 1
+
+
+def test_keystore_and_brownie_account_send(qfzz, audio, accounts, tmp_path):
+    owner = Account.create()
+    accounts[0].transfer(owner.address, "1 ether")
+    keystore = tmp_path / "artist.json"
+    keystore.write_text(json.dumps(Account.encrypt(owner.key, "correct horse")))
+
+    by_keystore = qfzz("track", "register", str(audio()), "--title", "K", "--keystore", str(keystore), "--json",
+                       QFZZ_KEYSTORE_PASSWORD="correct horse")  # fmt: skip
+    assert by_keystore.code == 0, by_keystore.stderr
+    assert by_keystore.json["artist"] == owner.address
+
+    wrong = qfzz("track", "register", str(audio()), "--title", "K", "--keystore", str(keystore),
+                 QFZZ_KEYSTORE_PASSWORD="wrong")  # fmt: skip
+    assert_one_line_error(wrong, "wrong password")
+
+    brownie_home = tmp_path / "home"
+    (brownie_home / ".brownie" / "accounts").mkdir(parents=True)
+    (brownie_home / ".brownie" / "accounts" / "ada.json").write_text(keystore.read_text())
+    by_account = qfzz("track", "register", str(audio()), "--title", "K", "--account", "ada", "--json",
+                      QFZZ_KEYSTORE_PASSWORD="correct horse", HOME=str(brownie_home))  # fmt: skip
+    assert by_account.code == 0, by_account.stderr
+    assert by_account.json["artist"] == owner.address
+    assert_one_line_error(qfzz("track", "register", str(audio()), "--title", "K", "--account", "nobody",
+                               HOME=str(brownie_home)), "no Brownie account 'nobody'")  # fmt: skip
