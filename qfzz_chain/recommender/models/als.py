@@ -102,6 +102,7 @@ class ALS(Model):
         self.seed = int(seed)
         self.item_factors: np.ndarray | None = None
         self.item_gram: np.ndarray | None = None  # YᵀY + λI, shared by every user's solve
+        self.serving_factors: np.ndarray | None = None  # Y in float32, C order: the one-user product
 
     def params(self) -> dict[str, float | int | str]:
         return {"factors": self.factors, "regularization": self.regularization, "alpha": self.alpha,
@@ -125,6 +126,7 @@ class ALS(Model):
                 items = conjugate_gradient_factors(by_item, users, self.regularization, items, self.cg_steps)
         self.item_factors = items
         self.item_gram = items.T @ items + self.regularization * np.eye(self.factors)
+        self.serving_factors = np.ascontiguousarray(items, dtype=np.float32)
         return self
 
     def user_factors(self, history: sp.csr_matrix) -> np.ndarray:
@@ -139,12 +141,13 @@ class ALS(Model):
         """One user's half-step solved directly (the same equations as :func:`solve_factors`)."""
         check_fitted(self.item_factors, self)
         if len(items) == 0:
-            return np.zeros(n_items)
+            return np.zeros(n_items, dtype=np.float32)
         extra = self.alpha * np.log1p(np.asarray(plays, dtype=np.float64))
         vectors = self.item_factors[items]
         lhs = self.item_gram + (vectors * extra[:, None]).T @ vectors
         factors = np.linalg.solve(lhs, vectors.T @ (1.0 + extra))
-        return self.item_factors @ factors
+        # Half the memory traffic of the float64 product; equal to float32 rounding.
+        return self.serving_factors @ factors.astype(np.float32)
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.item_factors, self)

@@ -124,11 +124,13 @@ def top_n_one(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
 
     No padding: fewer than ``n`` indices come back when fewer items are admissible.
     """
-    scores = np.array(scores, dtype=np.float64, copy=True)
+    scores = np.array(scores, copy=True)
+    if scores.dtype.kind != "f":
+        scores = scores.astype(np.float64)
     scores[exclude] = -np.inf
     n_items = len(scores)
     n = min(n, n_items)
-    candidates = np.argpartition(-scores, n - 1)[:n] if n < n_items else np.arange(n_items)
+    candidates = np.argpartition(scores, n_items - n)[n_items - n:] if n < n_items else np.arange(n_items)
     threshold = scores[candidates].min()
     pool = np.flatnonzero(scores >= threshold) if np.isfinite(threshold) else candidates
     pool = pool[np.isfinite(scores[pool])]

@@ -48,6 +48,7 @@ class TagContent(Model):
         self.norm_power = float(norm_power)
         self.features: sp.csr_matrix | None = None
         self.features_by_tag: sp.csr_matrix | None = None  # the transpose, kept for fast scoring
+        self.serving_features: sp.csr_matrix | None = None  # float32 copy for the one-user product
 
     def params(self) -> dict[str, float | int | str]:
         return {"weighting": self.weighting.kind, "norm_power": self.norm_power}
@@ -60,6 +61,7 @@ class TagContent(Model):
         self.weighting.fit(train)
         self.features = tfidf_rows(content, self.norm_power)
         self.features_by_tag = sp.csr_matrix(self.features.T)
+        self.serving_features = sp.csr_matrix(self.features, dtype=np.float32)
         return self
 
     def profile(self, history: sp.csr_matrix) -> sp.csr_matrix:
@@ -73,7 +75,7 @@ class TagContent(Model):
     def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
         check_fitted(self.features, self)
         profile = gather_rows(self.features, np.asarray(items), self.weighting.values(plays), self.features.shape[1])
-        return self.features @ profile
+        return self.serving_features @ profile.astype(np.float32)
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.features, self)

@@ -72,7 +72,7 @@ class EASE(Model):
         check_fitted(self.weights, self)
         positions = self.kept_position[items]
         inside = positions >= 0
-        scores = np.zeros(n_items)
+        scores = np.zeros(n_items, dtype=np.float32)
         if inside.any():
             values = self.weighting.values(np.asarray(plays)[inside]).astype(np.float32)
             scores[self.kept] = values @ self.weights[positions[inside]]

@@ -32,8 +32,8 @@ def row_max_scale(scores: np.ndarray) -> np.ndarray:
 
 
 def vector_max_scale(scores: np.ndarray) -> float:
-    """:func:`row_max_scale` of a single score vector."""
-    scale = float(np.max(np.abs(scores))) if len(scores) else 0.0
+    """:func:`row_max_scale` of a single score vector (two reductions, no temporary)."""
+    scale = max(float(scores.max()), -float(scores.min())) if len(scores) else 0.0
     return scale if scale > 0 else 1.0
 
 
@@ -74,12 +74,17 @@ class Blend(Model):
 
     def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
         check_fitted(self.fitted or None, self)
-        total = np.zeros(n_items)
+        # Components may answer in float32 (the serving path); the sum keeps their precision.
+        total: np.ndarray | None = None
         for component, weight in zip(self.components, self.weights):
             if weight:
                 scores = component.score_one(items, plays, n_items, user)
-                total += weight * scores / vector_max_scale(scores)
-        return total
+                scores *= scores.dtype.type(weight / vector_max_scale(scores))
+                if total is None:
+                    total = scores
+                else:
+                    total += scores
+        return total if total is not None else np.zeros(n_items)
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         users = None if user is None else np.array([user])
@@ -114,6 +119,7 @@ class DynamicHybrid(Model):
         self.lambda_dense = float(lambda_dense)
         self.kappa = float(kappa)
         self.bucket_lambdas = None if bucket_lambdas is None else tuple(float(v) for v in bucket_lambdas)
+        self._serving: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # λ, 1 − λ in float32
         self.explainable = cf.explainable
         self.fitted = fitted
         self.lambdas: np.ndarray | None = None
@@ -163,9 +169,19 @@ class DynamicHybrid(Model):
 
     def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
         check_fitted(self.lambdas, self)
-        cf = self.cf.score_one(items, plays, n_items, user)
-        content = self.content.score_one(items, plays, n_items, user)
-        return self.lambdas * (cf / vector_max_scale(cf)) + (1.0 - self.lambdas) * (content / vector_max_scale(content))
+        if self._serving is None or self._serving[0] is not self.lambdas:
+            lambdas = self.lambdas.astype(np.float32)
+            self._serving = (self.lambdas, lambdas, (1.0 - self.lambdas).astype(np.float32))
+        _, cf_weight, content_weight = self._serving
+        cf = self.cf.score_one(items, plays, n_items, user).astype(np.float32, copy=False)
+        content = self.content.score_one(items, plays, n_items, user).astype(np.float32, copy=False)
+        # In place, in single precision: λ_i · cf / max|cf| + (1 − λ_i) · content / max|content|.
+        cf *= np.float32(1.0 / vector_max_scale(cf))
+        cf *= cf_weight
+        content *= np.float32(1.0 / vector_max_scale(content))
+        content *= content_weight
+        cf += content
+        return cf
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.lambdas, self)
