@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,9 +15,14 @@ from qfzz_chain.config import PROJECT_ROOT, lastfm_data_path
 from qfzz_chain.recommender.data import LASTFM_FILES
 
 
-def qfzz(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qfzz_chain", "recommend", *args], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+def qfzz(*args: str, timeout: int = 300, home=None) -> subprocess.CompletedProcess:
+    """Run ``qfzz recommend …``; the model cache goes to ``home`` (default: a throwaway folder per call)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "QFZZ_HOME": str(home if home is not None else scratch)}
+        return subprocess.run([sys.executable, "-m", "qfzz_chain", "recommend", *args], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=timeout, env=env)
 
 
 pytestmark = pytest.mark.skipif(not lastfm_data_path().is_dir(), reason="Last.fm 2K data not available")
@@ -67,3 +73,31 @@ def test_evaluate_and_insights(tmp_path):
     value = json.loads(result.stdout)
     assert value["item"] == 1001 and value["recommended_to"] > 0 and value["prototypes"]
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_second_call_reuses_the_cached_model_with_identical_output(tmp_path):
+    args = ("for", "2", "-n", "3", "--model", "itemknn", "--json")
+    first = qfzz(*args, home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "fitting itemknn" in first.stderr and "cached the fitted model" in first.stderr
+    cached = list((tmp_path / "models").glob("recommender-itemknn-*.npz"))
+    assert len(cached) == 1 and not list((tmp_path / "models").glob("*.tmp"))
+    second = qfzz(*args, home=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "using the fitted itemknn cached" in second.stderr and "fitting" not in second.stderr
+    assert second.stdout == first.stdout  # same items, scores and explanation hashes
+    hashes = [r["explanation_keccak"] for r in json.loads(second.stdout)["recommendations"]]
+    assert len(hashes) == 3 and all(h.startswith("0x") for h in hashes)
+
+    # A corrupt cache file is refitted over, never trusted.
+    cached[0].write_bytes(b"not an npz file")
+    third = qfzz(*args, home=tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert "ignoring the cached model" in third.stderr and third.stdout == first.stdout
+
+    # --no-cache fits afresh and writes nothing.
+    fresh_home = tmp_path / "fresh"
+    fourth = qfzz(*args, "--no-cache", home=fresh_home)
+    assert fourth.returncode == 0, fourth.stderr
+    assert fourth.stdout == first.stdout and not (fresh_home / "models").exists()
+
