@@ -29,6 +29,7 @@ from qfzz_chain.recommender.data import load_lastfm  # noqa: E402
 from qfzz_chain.recommender.engine import RecommendationEngine  # noqa: E402
 from qfzz_chain.recommender.evaluation import (  # noqa: E402
     ExtraModel,
+    ProtocolData,
     format_params,
     best_model,
     protocol_data,
@@ -39,6 +40,7 @@ from qfzz_chain.recommender.fairness import fair_rerank  # noqa: E402
 from qfzz_chain.recommender.metrics import evaluate_top_n, long_tail_items  # noqa: E402
 from qfzz_chain.recommender.models import MODEL_NAMES  # noqa: E402
 from qfzz_chain.recommender.models.base import Model, Weighting, top_n  # noqa: E402
+from qfzz_chain.recommender.split import Split  # noqa: E402
 
 SEED = 42
 METRICS = ("ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "coverage", "gini", "novelty",
@@ -147,6 +149,90 @@ def fold_in_ms(engine: RecommendationEngine, user_ids: np.ndarray, rng: np.rando
     return 1000.0 * float(np.median(timings))
 
 
+# Held-out items by their training listener count: where the dynamic λ should matter.
+# "tail" pools the first two: held-out artists with at most 5 training listeners.
+SLICES = (("n0", 0, 0), ("n1_5", 1, 5), ("n6_20", 6, 20), ("n21_plus", 21, None), ("tail", 0, 5))
+SLICED_MODELS = ("hybrid", "hybrid_fixed", "ease", "content")
+
+
+def sliced_metrics(ranked: np.ndarray, users: np.ndarray, test: sp.csr_matrix, train: sp.csr_matrix,
+                   k: int = 10) -> dict[str, float]:
+    """NDCG@k and recall@k counting only held-out items of one support slice as relevant.
+
+    The ranked lists are the model's ordinary top-k; each slice is averaged over the users with at
+    least one held-out item in it (``<slice>_users``).
+    """
+    listeners = np.diff(sp.csc_matrix(train).indptr)
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    result: dict[str, float] = {}
+    for label, low, high in SLICES:
+        in_slice = (listeners >= low) & (listeners <= (high if high is not None else np.inf))
+        ndcgs, recalls = [], []
+        for row, user in zip(ranked, users):
+            held = test.indices[test.indptr[user]:test.indptr[user + 1]]
+            relevant = set(held[in_slice[held]].tolist())
+            if not relevant:
+                continue
+            hits = np.array([int(i) in relevant for i in row[:k]], dtype=np.float64)
+            ndcgs.append(float(hits @ discount[: len(hits)]) / float(discount[: min(len(relevant), k)].sum()))
+            recalls.append(float(hits.sum()) / len(relevant))
+        result[f"{label}_ndcg_at_{k}"] = float(np.mean(ndcgs)) if ndcgs else 0.0
+        result[f"{label}_recall_at_{k}"] = float(np.mean(recalls)) if recalls else 0.0
+        result[f"{label}_users"] = len(ndcgs)
+    return result
+
+
+def dynamic_lambda_report(results: dict[str, dict[str, Any]], dataset: Any) -> dict[str, float | int]:
+    """Dynamic vs fixed λ (and EASE, content for reference): support slices on the random and temporal
+    protocols, and the cold-start split ranked over the whole catalogue (new artists compete with
+    everything), all from the models already fitted on each protocol's training part."""
+    figures: dict[str, float | int] = {}
+    for protocol in ("random", "temporal", "cold-start"):
+        data = protocol_data(dataset, protocol, SEED)
+        users = data.users
+        variants = [(PROTOCOL_PREFIX[protocol], data)]
+        if protocol == "cold-start":
+            # The same split and fitted models, but every unknown artist is a candidate.
+            open_data = ProtocolData(Split("cold-start-open", data.split.train, data.split.test), data.content)
+            variants = [("coldstart_open_", open_data)]
+        for name in SLICED_MODELS:
+            model = results[protocol][name].model
+            scores = model.score(data.split.train[users], users)
+            for prefix, variant in variants:
+                ranked = rank(scores, variant)
+                if protocol == "cold-start":
+                    metrics = evaluate_top_n(ranked, users, variant.split.test, variant.split.train)
+                    for metric in ("ndcg_at_10", "recall_at_10", "new_item_recall_at_10"):
+                        figures[f"{prefix}{name}_{metric}"] = round(metrics[metric], 6)
+                    continue
+                for key, value in sliced_metrics(ranked, users, variant.split.test, variant.split.train).items():
+                    figures[f"{prefix}{name}_slice_{key}"] = round(value, 6) if isinstance(value, float) else value
+            del scores
+    for prefix in ("", "temporal_"):
+        for metric in ("ndcg_at_10", "recall_at_10"):
+            for label, _, _ in SLICES:
+                key = f"slice_{label}_{metric}"
+                figures[f"{prefix}hybrid_minus_fixed_{key}"] = round(
+                    figures[f"{prefix}hybrid_{key}"] - figures[f"{prefix}hybrid_fixed_{key}"], 6)
+    for metric in ("ndcg_at_10", "recall_at_10", "new_item_recall_at_10"):
+        figures[f"coldstart_open_hybrid_minus_fixed_{metric}"] = round(
+            figures[f"coldstart_open_hybrid_{metric}"] - figures[f"coldstart_open_hybrid_fixed_{metric}"], 6)
+    return figures
+
+
+def print_dynamic_lambda(figures: dict[str, Any]) -> None:
+    print("\n== dynamic vs fixed λ (NDCG@10 / recall@10 on held-out artists by training listeners) ==")
+    for prefix, title in (("", "random"), ("temporal_", "temporal")):
+        for label, _, _ in SLICES:
+            cells = [f"{figures[f'{prefix}{m}_slice_{label}_ndcg_at_10']:.4f}/{figures[f'{prefix}{m}_slice_{label}_recall_at_10']:.4f}"
+                     for m in SLICED_MODELS]
+            print(f"{title:9s} {label:9s} users {figures[f'{prefix}hybrid_slice_{label}_users']:5d}  "
+                  + "  ".join(f"{m} {c}" for m, c in zip(SLICED_MODELS, cells)))
+    print("cold-start, whole catalogue: " + "  ".join(
+        f"{m} NDCG {figures[f'coldstart_open_{m}_ndcg_at_10']:.4f} new-recall {figures[f'coldstart_open_{m}_new_item_recall_at_10']:.4f}"
+        for m in SLICED_MODELS))
+
+
 def print_table(results: dict[str, dict[str, Any]]) -> None:
     columns = ("ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "coverage", "gini", "novelty",
                "serendipity", "emerging_share", "new_item_recall_at_10")
@@ -191,6 +277,17 @@ def main() -> None:
     figures["best_beats_every_anchor"] = int(all(figures["best_ndcg_at_10"] > figures[f"{a}_ndcg_at_10"] for a in anchor_names))
     dynamic_gain = chosen["hybrid"]["validation_ndcg"] - chosen["hybrid_fixed"]["validation_ndcg"]
     figures["hybrid_minus_fixed_validation_ndcg_at_10"] = round(dynamic_gain, 6)
+    for prefix in ("", "temporal_", "coldstart_"):
+        for metric in ("ndcg_at_10", "recall_at_10", "new_item_recall_at_10"):
+            figures[f"{prefix}hybrid_minus_fixed_{metric}"] = round(
+                figures[f"{prefix}hybrid_{metric}"] - figures[f"{prefix}hybrid_fixed_{metric}"], 6)
+
+    progress("dynamic vs fixed λ: support slices and the open cold-start ranking")
+    figures.update(dynamic_lambda_report(results, dataset))
+    for prefix in ("", "temporal_"):
+        for name in ("hybrid", "hybrid_fixed", "hybrid_minus_fixed"):
+            figures[f"{prefix}{name}_tail_ndcg_at_10"] = figures[f"{prefix}{name}_slice_tail_ndcg_at_10"]
+    print_dynamic_lambda(figures)
 
     progress("fairness re-ranker on the random protocol's test part")
     random_data = protocol_data(dataset, "random", SEED)

@@ -4,15 +4,20 @@ Scores of different models live on different scales, so each component's scores 
 that history's largest absolute score first (per user, per component). Within one history this
 is a constant, so a linear component's exact per-item contributions stay exact after scaling.
 
-Dynamic λ (seed section 2.3): ``score(u, i) = λ_i · cf(u, i) + (1 − λ_i) · content(u, i)`` with
+Dynamic λ (seed section 2.3): ``score(u, i) = λ_i · cf(u, i) + (1 − λ_i) · content(u, i)`` where
+λ_i depends on ``n_i``, the item's number of training listeners. Two forms:
 
-    λ_i = λ_dense − (λ_dense − λ_sparse) · κ / (n_i + κ)
+* **learned per support bucket** (the default): ``λ_i = λ_b(n_i)`` with one λ per log-spaced
+  bucket of ``n_i`` — {0}, {1}, 2–5, 6–20, 21–100, > 100 (:data:`SUPPORT_BUCKETS`) — each chosen by
+  coordinate ascent on validation NDCG@10 starting from the best fixed λ (see
+  ``evaluation.tune_hybrid``). For never-played items (CF ≈ 0) λ_0 sets how strongly pure
+  content competes with everything else; for the other buckets it trades CF against content
+  where CF evidence is thin or rich. No shape is imposed: the data says where content helps.
+* **the κ rule** ``λ_i = λ_dense − (λ_dense − λ_sparse) · κ / (n_i + κ)`` (the earlier, smooth form,
+  kept for comparison and used when those three parameters are given).
 
-``n_i`` the item's number of training listeners. An item nobody has played gets ``λ_sparse``
-(content dominates; its CF score is zero anyway), an item with ``κ`` listeners sits halfway, and
-a well-known item tends to ``λ_dense`` (CF dominates). The fixed-λ hybrid is the special case
-``λ_sparse = λ_dense``, so on validation the dynamic rule can only tie or beat it; all three
-parameters are chosen on validation.
+The fixed-λ hybrid is the special case of one λ for every item, so on validation the dynamic
+rule can only tie or beat it.
 """
 
 from __future__ import annotations
