@@ -31,7 +31,9 @@ def parse_cid(text: str) -> CID:
     """
     candidate = text.strip()
     if candidate.startswith("/ipfs/"):
-        candidate = candidate[len("/ipfs/") :].split("/", 1)[0]
+        candidate = candidate[len("/ipfs/") :].rstrip("/")
+    if "/" in candidate:
+        raise InvalidCidError(f"{text!r} is a path inside a CID: only a bare CID (a UnixFS file) is accepted")
     try:
         return canonical(CID.decode(candidate))
     except (ValueError, KeyError, TypeError, IndexError):

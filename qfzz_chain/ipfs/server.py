@@ -13,6 +13,7 @@ concurrent adds and GC apart.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import mimetypes
@@ -47,6 +48,10 @@ class ClientError(Exception):
     """A bad request: kubo answers these with HTTP 400 and ``Code: 1``."""
 
 
+# A client that hangs up mid-response is routine (a player seeking), not an error to log.
+_DISCONNECTED = (BrokenPipeError, ConnectionResetError)
+
+
 def parse_bool(value: str | None, default: bool, name: str) -> bool:
     """A kubo boolean option (Go's strconv.ParseBool spellings); ``default`` when absent."""
     if value is None or value == "":
@@ -58,11 +63,22 @@ def parse_bool(value: str | None, default: bool, name: str) -> bool:
     raise ClientError(f"invalid value {value!r} for boolean option {name!r}")
 
 
+def parse_count(value: str | None, name: str, default: int | None = None) -> int | None:
+    """A non-negative decimal number from a header or query option; ``ClientError`` if it is not."""
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        raise ClientError(f"invalid value {value!r} for {name}: expected a non-negative integer")
+    return int(text)
+
+
 def parse_byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The ``[start, end)`` of a single ``bytes=`` range, ``None`` to serve the whole file.
 
     Raises ``ValueError`` for a range that cannot be satisfied (answered with 416). Multiple
-    ranges are served as the whole file, which RFC 9110 allows.
+    ranges, and invalid ones (``bytes=500-100``), are ignored and the whole file served, as
+    RFC 9110 allows (section 14.2).
     """
     if not header or not header.startswith("bytes=") or "," in header:
         return None
@@ -72,12 +88,14 @@ def parse_byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, last = match.groups()
     if first == "":  # suffix range: the last N bytes
         length = int(last)
-        if length == 0:
-            raise ValueError("empty suffix range")
+        if length == 0 or size == 0:
+            raise ValueError("empty suffix range, or a suffix of an empty file")
         return max(size - length, 0), size
     start = int(first)
+    if last != "" and int(last) < start:
+        return None  # last < first: an invalid range, ignored
     end = size if last == "" else min(int(last) + 1, size)
-    if start >= size or end <= start:
+    if start >= size:
         raise ValueError("range starts past the end")
     return start, end
 
@@ -206,6 +224,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing ---------------------------------------------------------------------------
 
+    _responded = False
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._responded = True  # from here on, an error can only cut the connection
+        super().send_response(code, message)
+
+    def handle_one_request(self) -> None:
+        self._responded = False
+        super().handle_one_request()
+
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.access_log:
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
@@ -269,6 +297,9 @@ class _Handler(BaseHTTPRequestHandler):
         writer = Writer()
         try:
             produce(cast(BinaryIO, writer))
+        except _DISCONNECTED:
+            self.close_connection = True
+            return
         except (IpfsError, ClientError) as exc:
             if writer.started:
                 self.log_error("stream aborted: %s", exc)
@@ -286,7 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> BinaryIO:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return io.BufferedReader(_ChunkedBody(self.rfile), _READ_SIZE)
-        length = int(self.headers.get("Content-Length") or 0)
+        length = parse_count(self.headers.get("Content-Length"), "Content-Length", 0)
+        assert length is not None
         return io.BufferedReader(_LimitedBody(self.rfile, length), _READ_SIZE)
 
     # ---- routing ----------------------------------------------------------------------------
@@ -302,22 +334,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_text(404, "404 page not found")
             return
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-        body = self._body()
+        body: BinaryIO | None = None
         try:
-            route(self, query, body)
-        except ClientError as exc:
-            self._send_rpc_error(str(exc), client=True)
-        except InvalidCidError as exc:
-            self._send_rpc_error(str(exc), client=True)
-        except IpfsError as exc:
-            self._send_rpc_error(str(exc), client=False)
+            try:
+                body = self._body()
+                route(self, query, body)
+            except ClientError as exc:
+                self._send_rpc_error(str(exc), client=True)
+            except InvalidCidError as exc:
+                self._send_rpc_error(str(exc), client=True)
+            except IpfsError as exc:
+                self._send_rpc_error(str(exc), client=False)
+            except _DISCONNECTED:
+                raise
+            except Exception as exc:  # a bug: answer as kubo does rather than drop the connection
+                self.log_error("internal error: %r", exc)
+                self.close_connection = True
+                if not self._responded:
+                    self._send_rpc_error(f"internal error: {exc}", client=False)
+        except _DISCONNECTED:
+            self.close_connection = True
+            return
         finally:
             # Whatever the outcome, the next request on this connection must start at a boundary.
-            try:
-                while body.read(_READ_SIZE):
-                    pass
-            except (ClientError, OSError):
+            if body is None:
                 self.close_connection = True
+            else:
+                try:
+                    while body.read(_READ_SIZE):
+                        pass
+                except (ClientError, OSError):
+                    self.close_connection = True
 
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
@@ -327,7 +374,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not url.path.startswith("/ipfs/"):
             self._send_text(404, "404 page not found")
             return
-        self._gateway(url)
+        try:
+            self._gateway(url)
+        except _DISCONNECTED:
+            self.close_connection = True
+        except Exception as exc:  # a bug: a 500 (if headers are not yet out), never a traceback
+            self.log_error("internal error: %r", exc)
+            self.close_connection = True
+            if not self._responded:
+                with contextlib.suppress(Exception):
+                    self._send_text(500, f"internal error: {exc}")
 
     do_HEAD = do_GET
 
@@ -381,6 +437,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         start, end = byte_range or (0, size)
+        pieces: Iterator[bytes] = iter(())
+        first = b""
+        if self.command != "HEAD" and end > start:
+            # The first piece is read before the headers go out, so a damaged start of the file
+            # (a missing block, sizes that do not add up) is an error status, not a short body.
+            try:
+                pieces = store.cat(cid, offset=start, length=end - start)
+                first = next(pieces, b"")
+            except BlockNotFoundError as exc:
+                self._send_text(404, str(exc))
+                return
+            except IpfsError as exc:
+                self._send_text(500, str(exc))
+                return
         self.send_response(206 if byte_range else 200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(end - start))
@@ -392,8 +462,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "HEAD" or end == start:
             return
         try:
-            for piece in store.cat(cid, offset=start, length=end - start):
+            self.wfile.write(first)
+            for piece in pieces:
                 self.wfile.write(piece)
+        except _DISCONNECTED:
+            self.close_connection = True  # the player seeked or went away: nothing to report
         except IpfsError as exc:
             # Headers are gone: closing early makes the short body visible as an error.
             self.log_error("gateway stream aborted: %s", exc)
@@ -456,11 +529,9 @@ def _rpc_add(handler: _Handler, query: Query, body: BinaryIO) -> None:
 
 
 def _rpc_cat(handler: _Handler, query: Query, _body: BinaryIO) -> None:
-    offset = int(_option(query, "offset") or 0)
-    length_text = _option(query, "length")
-    length = int(length_text) if length_text not in (None, "") else None
-    if offset < 0 or (length is not None and length < 0):
-        raise ClientError("offset and length must not be negative")
+    offset = parse_count(_option(query, "offset"), "offset", 0)
+    length = parse_count(_option(query, "length"), "length")
+    assert offset is not None
     pieces = [handler.server.store.cat(cid, offset=offset, length=length) for cid in _args(query)]
 
     def produce(out: BinaryIO) -> None:
