@@ -184,15 +184,20 @@ def export(ctx: click.Context, cid: str, out: Path) -> None:
     OUT.car appears only when complete: any error leaves no partial file behind.
     """
     store = _store(ctx)
-    directory = out.resolve().parent
+    # The scratch file sits next to the real target (a symlink is followed), so the final rename
+    # stays on one file system.
+    target = out.resolve()
     try:
-        scratch = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{out.name}.", delete=False)
+        scratch = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False)
     except OSError as exc:
         raise IpfsError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:
         with scratch:
             store.export_car(cid, scratch)
-        os.replace(scratch.name, out)
+        os.replace(scratch.name, target)
+    except OSError as exc:
+        Path(scratch.name).unlink(missing_ok=True)
+        raise IpfsError(f"cannot write {out}: {exc.strerror or exc}") from None
     except BaseException:
         Path(scratch.name).unlink(missing_ok=True)
         raise

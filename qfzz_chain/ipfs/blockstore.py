@@ -2,7 +2,13 @@
 
 A block's file name is the base32 of its multihash, so CIDv0 and CIDv1 of the same bytes share
 a file. Every write goes to a temp file in the repository first and is renamed into place, so a
-crash never leaves a partial block under a real name; every read is checked against the hash.
+block never appears under its real name half-written while the system runs; every read is checked
+against the hash. Blocks are not fsync'ed (kubo's flatfs is, by default), so this is not crash
+safe: after a power loss a block may be empty or missing. The hash check on read then reports it
+as corrupted or missing, never as wrong content; ``pins.json`` alone is fsync'ed.
+
+Identity multihashes (code 0x00) hold their block inline, as kubo serves them: nothing is stored
+for them. Other multihashes longer than ``MAX_MULTIHASH`` bytes are refused.
 """
 
 from __future__ import annotations
@@ -16,10 +22,14 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
+from multiformats import varint
+
 from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
-from qfzz_chain.ipfs.errors import BlockCorruptedError, BlockNotFoundError, IpfsError
+from qfzz_chain.ipfs.errors import BlockCorruptedError, BlockNotFoundError, InvalidCidError, IpfsError
 
 _SUFFIX = ".data"
+IDENTITY = 0x00
+MAX_MULTIHASH = 128  # sha2-512 is 66 bytes; longer keys would make file names too long
 
 
 def _key(multihash: bytes) -> str:
@@ -40,19 +50,36 @@ class FlatBlockstore:
         self._serial = itertools.count()
 
     def _path(self, multihash: bytes) -> Path:
+        if len(multihash) > MAX_MULTIHASH:
+            raise InvalidCidError(
+                f"multihash of {len(multihash)} bytes is too long (at most {MAX_MULTIHASH} are stored)"
+            )
         key = _key(multihash)
         return self._blocks / key[-3:-1] / (key + _SUFFIX)
 
     def has(self, cid: bytes) -> bool:
-        return self._path(split_cid(cid)[1]).is_file()
+        multihash = split_cid(cid)[1]
+        if multihash[:1] == b"\x00":
+            return _identity_data(multihash) is not None
+        try:
+            return self._path(multihash).is_file()
+        except OSError as exc:
+            raise IpfsError(f"cannot read block {cid_text(cid)}: {exc.strerror or exc}") from None
 
     def get(self, cid: bytes) -> bytes:
         """The block of a binary CID; ``BlockNotFoundError`` or ``BlockCorruptedError`` otherwise."""
         multihash = split_cid(cid)[1]
+        if multihash[:1] == b"\x00":
+            inline = _identity_data(multihash)
+            if inline is None:
+                raise InvalidCidError(f"malformed identity multihash in {cid_text(cid)}")
+            return inline
         try:
             data = self._path(multihash).read_bytes()
         except FileNotFoundError:
             raise BlockNotFoundError(cid_text(cid)) from None
+        except OSError as exc:
+            raise IpfsError(f"cannot read block {cid_text(cid)}: {exc.strerror or exc}") from None
         if not block_matches(multihash, data):
             raise BlockCorruptedError(cid_text(cid))
         return data
@@ -95,7 +122,10 @@ class FlatBlockstore:
 
     def put(self, cid: bytes, data: bytes) -> bool:
         """Store a block (the caller vouches that ``data`` hashes to ``cid``); False if present."""
-        target = self._path(split_cid(cid)[1])
+        multihash = split_cid(cid)[1]
+        if multihash[:1] == b"\x00":
+            return False  # inline
+        target = self._path(multihash)
         if target.is_file():
             return False
         self.commit(self.write_scratch(data), cid)
@@ -103,7 +133,11 @@ class FlatBlockstore:
 
     def commit(self, scratch: Path, cid: bytes) -> None:
         """Move a fully written scratch file into place as ``cid``'s block."""
-        target = self._path(split_cid(cid)[1])
+        multihash = split_cid(cid)[1]
+        if multihash[:1] == b"\x00":  # inline: nothing to store
+            scratch.unlink(missing_ok=True)
+            return
+        target = self._path(multihash)
         with self._write_errors():
             try:
                 os.replace(scratch, target)
@@ -121,6 +155,8 @@ class FlatBlockstore:
             raise IpfsError(f"cannot write to the IPFS repository {self.root}: {reason}") from None
 
     def delete(self, multihash: bytes) -> None:
+        if multihash[:1] == b"\x00" or len(multihash) > MAX_MULTIHASH:
+            return  # never stored
         with contextlib.suppress(FileNotFoundError):
             self._path(multihash).unlink()
 
@@ -136,6 +172,16 @@ class FlatBlockstore:
     def cid_of_multihash(multihash: bytes) -> str:
         """The CID kubo reports for a bare blockstore key (CIDv1, raw codec)."""
         return cid_text(b"\x01\x55" + multihash)
+
+
+def _identity_data(multihash: bytes) -> bytes | None:
+    """The bytes an identity multihash holds, or None if it is malformed."""
+    try:
+        length, size, _ = varint.decode_raw(multihash[1:])
+    except ValueError:
+        return None
+    data = multihash[1 + size :]
+    return data if len(data) == length else None
 
 
 @contextlib.contextmanager

@@ -33,7 +33,13 @@ from qfzz_chain.ipfs.car import (
 )
 from qfzz_chain.ipfs.cid import DAG_CBOR, DAG_PB, RAW, cid_bytes, cid_text, split_cid
 from qfzz_chain.ipfs.dagpb import UNIXFS_FILE, UNIXFS_RAW, decode_node, decode_unixfs
-from qfzz_chain.ipfs.errors import BlockNotFoundError, IpfsError, NotAFileError
+from qfzz_chain.ipfs.errors import (
+    BlockCorruptedError,
+    BlockNotFoundError,
+    CarFormatError,
+    IpfsError,
+    NotAFileError,
+)
 from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
 from qfzz_chain.ipfs.unixfs import file_blocks, read_chunks
 
@@ -103,7 +109,8 @@ class EmbeddedStore:
     ) -> AddResult:
         """Store everything read from ``stream`` as one UnixFS file and pin it (unless told not).
 
-        A read error part-way leaves only unpinned blocks behind, which ``gc`` removes.
+        A read error part-way removes the blocks this add wrote (unless a pin needs them), so
+        the store is left as it was.
         """
         if cid_version not in (0, 1):
             raise IpfsError(f"CID version must be 0 or 1, not {cid_version}")
@@ -121,15 +128,20 @@ class EmbeddedStore:
                 raise IpfsError(f"cannot read {name or 'input'}: {exc.strerror or exc}") from None
 
         lock = contextlib.nullcontext() if only_hash else file_lock(self._repo_lock, shared=True)
-        with lock:
-            root = None
-            for block in file_blocks(counted_chunks(), cid_version=cid_version):
-                if not only_hash:
-                    self._blocks.put(block.cid, block.data)
-                root = block
-            assert root is not None  # file_blocks always yields at least the root
-            if pin and not only_hash:
-                self._add_pin(cid_text(root.cid))
+        written: list[bytes] = []  # blocks this add created, removed again if it fails
+        try:
+            with lock:
+                root = None
+                for block in file_blocks(counted_chunks(), cid_version=cid_version):
+                    if not only_hash and self._blocks.put(block.cid, block.data):
+                        written.append(block.cid)
+                    root = block
+                assert root is not None  # file_blocks always yields at least the root
+                if pin and not only_hash:
+                    self._add_pin(cid_text(root.cid))
+        except BaseException:
+            self._discard(written)
+            raise
         if progress is not None and done == 0:
             progress(0, total)
         return AddResult(cid=cid_text(root.cid), size=root.file_size, dag_size=root.dag_size, name=name)
@@ -185,24 +197,36 @@ class EmbeddedStore:
         return unixfs.data, [(link.cid, size) for link, size in children]
 
     def _read_range(self, cid: bytes, data: bytes, start: int, end: int | None) -> Iterator[bytes]:
-        own, children = self._file_parts(cid, data)
-        if own:
-            low, high = max(start, 0), len(own) if end is None else min(end, len(own))
-            if low < high:
-                yield own if (low, high) == (0, len(own)) else own[low:high]
-        position = len(own)
-        for child, size in children:
-            child_start, position = position, position + size
-            if position <= start:
-                continue
-            if end is not None and child_start >= end:
+        """The file bytes in ``[start, end)`` of the DAG under ``cid``, depth-first.
+
+        An explicit stack, so a DAG of any depth (a CAR can hold one) is read without recursion;
+        each node's bytes must add up to the size its parent claims for it.
+        """
+        stack: list[Iterator[tuple[bytes, int, int, int | None]]] = []
+        node: tuple[bytes, bytes, int, int | None, int | None] | None = (cid, data, start, end, None)
+        while True:
+            if node is not None:
+                cid, data, start, end, expected = node
+                own, children = self._file_parts(cid, data)
+                if expected is not None and len(own) + sum(size for _c, size in children) != expected:
+                    raise BlockCorruptedError(
+                        cid_text(cid), f"it holds a different number of file bytes than its parent says ({expected})"
+                    )
+                if own:
+                    low, high = max(start, 0), len(own) if end is None else min(end, len(own))
+                    if low < high:
+                        yield own if (low, high) == (0, len(own)) else own[low:high]
+                if children:
+                    stack.append(_children_in_range(children, len(own), start, end))
+                node = None
+            if not stack:
                 return
-            yield from self._read_range(
-                child,
-                self._blocks.get(child),
-                start - child_start,
-                None if end is None else end - child_start,
-            )
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                continue
+            child, size, child_start, child_end = step
+            node = (child, self._blocks.get(child), child_start, child_end, size)
 
     def _links(self, cid: bytes, data: bytes) -> list[bytes]:
         codec = split_cid(cid)[0]
@@ -214,7 +238,11 @@ class EmbeddedStore:
             except ValueError as exc:
                 raise IpfsError(f"block {cid_text(cid)} is not valid dag-pb ({exc})") from None
         if codec == DAG_CBOR:
-            return [bytes(link) for link in _cids_in(dag_cbor.decode(data))]
+            try:
+                value = dag_cbor.decode(data)
+            except Exception as exc:  # the decoder raises several kinds of error
+                raise IpfsError(f"block {cid_text(cid)} is not valid dag-cbor ({exc})") from None
+            return [bytes(link) for link in _cids_in(value)]
         raise IpfsError(f"cannot follow links in {cid_text(cid)}: codec {codec:#x} is not supported")
 
     def _walk(self, root: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -229,6 +257,24 @@ class EmbeddedStore:
             data = self._blocks.get(cid)
             yield cid, data
             stack.extend(reversed(self._links(cid, data)))
+
+    def _discard(self, written: list[bytes]) -> None:
+        """Remove blocks a failed add or import created, keeping any a pin reaches.
+
+        Runs under the exclusive lock, so no other add is half-way through using them.
+        """
+        if not written:
+            return
+        with file_lock(self._repo_lock, shared=False):
+            reachable: set[bytes] = set()
+            for pin in self._read_pins():
+                with contextlib.suppress(IpfsError):
+                    for cid, _data in self._walk(cid_bytes(pin)):
+                        reachable.add(split_cid(cid)[1])
+            for cid in written:
+                multihash = split_cid(cid)[1]
+                if multihash not in reachable:
+                    self._blocks.delete(multihash)
 
     def verify(self, cid: str) -> None:
         """Read and hash-check every block under ``cid``; raise the first problem found."""
@@ -326,23 +372,32 @@ class EmbeddedStore:
         """
         roots = read_header(stream)
         staged: dict[bytes, tuple[Path, bytes]] = {}
+        committed: list[bytes] = []
         count = size = 0
-        with file_lock(self._repo_lock, shared=True):
-            try:
-                for section in read_sections(stream):
-                    verify_section(section)
-                    count += 1
-                    size += len(section.data)
-                    key = split_cid(section.cid)[1]
-                    if key in staged or self._blocks.has(section.cid):
-                        continue
-                    staged[key] = (self._blocks.write_scratch(section.data), section.cid)
-            except BaseException:
-                for scratch_path, _cid in staged.values():
-                    scratch_path.unlink(missing_ok=True)
-                raise
-            for scratch_path, block_cid in staged.values():
+        lock = contextlib.ExitStack()
+        try:
+            lock.enter_context(file_lock(self._repo_lock, shared=True))
+            for section in read_sections(stream):
+                verify_section(section)
+                codec, key = split_cid(section.cid)
+                if codec == DAG_CBOR:
+                    _check_dag_cbor(section.cid, section.data)
+                count += 1
+                size += len(section.data)
+                if key in staged or self._blocks.has(section.cid):
+                    continue
+                staged[key] = (self._blocks.write_scratch(section.data), section.cid)
+            for key, (scratch_path, block_cid) in list(staged.items()):
                 self._blocks.commit(scratch_path, block_cid)
+                committed.append(block_cid)
+                del staged[key]
+        except BaseException:
+            for scratch_path, _cid in staged.values():
+                scratch_path.unlink(missing_ok=True)
+            lock.close()
+            self._discard(committed)
+            raise
+        try:
             imported = []
             for root in map(cid_text, roots):
                 if not pin_roots:
@@ -354,7 +409,30 @@ class EmbeddedStore:
                     imported.append(ImportedRoot(cid=root))
                 except IpfsError as exc:
                     imported.append(ImportedRoot(cid=root, pin_error=str(exc)))
+        finally:
+            lock.close()
         return ImportResult(roots=tuple(imported), blocks=count, bytes=size)
+
+
+def _children_in_range(
+    children: list[tuple[bytes, int]], offset: int, start: int, end: int | None
+) -> Iterator[tuple[bytes, int, int, int | None]]:
+    """Each child overlapping ``[start, end)`` with its size and the range relative to it."""
+    position = offset
+    for child, size in children:
+        child_start, position = position, position + size
+        if position <= start:
+            continue
+        if end is not None and child_start >= end:
+            return
+        yield child, size, start - child_start, None if end is None else end - child_start
+
+
+def _check_dag_cbor(cid: bytes, data: bytes) -> None:
+    try:
+        dag_cbor.decode(data)
+    except Exception as exc:  # the decoder raises several kinds of error
+        raise CarFormatError(f"CAR block {cid_text(cid)} is not valid dag-cbor ({exc})") from None
 
 
 def _cids_in(value: Any) -> Iterator[CID]:

@@ -26,8 +26,8 @@ class BlockNotFoundError(IpfsError):
 class BlockCorruptedError(IpfsError):
     """A stored block's bytes do not hash to its CID: the disk copy was altered or truncated."""
 
-    def __init__(self, cid: str):
-        super().__init__(f"block {cid} is corrupted: its bytes do not match its hash")
+    def __init__(self, cid: str, reason: str = "its bytes do not match its hash"):
+        super().__init__(f"block {cid} is corrupted: {reason}")
         self.cid = cid
 
 
