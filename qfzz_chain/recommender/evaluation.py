@@ -26,7 +26,7 @@ from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.metrics import evaluate_top_n, ndcg_at_k
 from qfzz_chain.recommender.models import MODEL_NAMES, build_model
 from qfzz_chain.recommender.models.base import Model, top_n
-from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, DynamicHybrid, row_max_scale, support_bucket
+from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, row_max_scale, support_bucket
 from qfzz_chain.recommender.split import PROTOCOLS, Split, make_split, random_holdout, visible_tag_counts
 
 Progress = Callable[[str], None]
