@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_ipfs.py [--size-mb 100] [--repeat 3]``. Writes
 ``benchmarks/results/ipfs.json``. The reference is kubo 0.22 on this machine kind: about
-100 MB/s for ``ipfs add`` and 150 MB/s with ``--only-hash``.
+100 MB/s for ``ipfs add`` and 150 MB/s with ``--only-hash``. Not like for like: kubo fsyncs every
+block (flatfs ``sync: true``), the embedded store does not fsync blocks (docs/ipfs.md).
 
 Each timed phase starts after ``os.sync()`` so that write-back of the previous phase (or of
 the test file) does not land on it; the median of ``--repeat`` runs is reported, each add into

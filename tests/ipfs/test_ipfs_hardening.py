@@ -424,7 +424,7 @@ def _reference_root(chunks: list[bytes], cid_version: int) -> Block:
 
 
 @pytest.mark.parametrize("cid_version", [0, 1])
-@pytest.mark.parametrize("count", [1, 174, 175, 174 * 174, 174 * 174 + 1, 174 * 174 + 175])
+@pytest.mark.parametrize("count", [1, 174, 175, 174 * 174, 174 * 174 + 1])
 def test_balanced_layout_matches_go_unixfs_up_to_depth_3(count, cid_version):
     # Tiny distinct chunks keep a three-level DAG (more than 174² leaves) fast to build.
     chunks = [index.to_bytes(2, "big") for index in range(count)]
