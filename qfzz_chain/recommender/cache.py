@@ -204,6 +204,11 @@ def fitted_engine(dataset: "LastfmDataset", model: str, folder: Path | None, che
     if path is not None:
         save(path, key, engine.model)
         progress(f"cached the fitted model at {path}")
+        # Files of this model under other keys (older data, settings or code) can never match again.
+        for stale in sorted(path.parent.glob(f"recommender-{model}-*.npz")):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+                progress(f"removed the stale cache file {stale.name}")
     return engine
 
 

@@ -77,11 +77,15 @@ def test_evaluate_and_insights(tmp_path):
 
 def test_second_call_reuses_the_cached_model_with_identical_output(tmp_path):
     args = ("for", "2", "-n", "3", "--model", "itemknn", "--json")
+    (tmp_path / "models").mkdir()
+    stale = tmp_path / "models" / "recommender-itemknn-0000000000000000stale.npz"
+    stale.write_bytes(b"left by an older code version")
     first = qfzz(*args, home=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "fitting itemknn" in first.stderr and "cached the fitted model" in first.stderr
     cached = list((tmp_path / "models").glob("recommender-itemknn-*.npz"))
     assert len(cached) == 1 and not list((tmp_path / "models").glob("*.tmp"))
+    assert not stale.exists()  # a file under another key can never match again: removed
     second = qfzz(*args, home=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "using the fitted itemknn cached" in second.stderr and "fitting" not in second.stderr
