@@ -128,7 +128,7 @@ class FlatBlockstore:
         target = self._path(multihash)
         if target.is_file():
             return False
-        self.commit(self.write_scratch(data), cid)
+        self._move(self.write_scratch(data), target)  # the path (a base32 of the key) once
         return True
 
     def commit(self, scratch: Path, cid: bytes) -> None:
@@ -137,7 +137,9 @@ class FlatBlockstore:
         if multihash[:1] == b"\x00":  # inline: nothing to store
             scratch.unlink(missing_ok=True)
             return
-        target = self._path(multihash)
+        self._move(scratch, self._path(multihash))
+
+    def _move(self, scratch: Path, target: Path) -> None:
         with self._write_errors():
             try:
                 os.replace(scratch, target)

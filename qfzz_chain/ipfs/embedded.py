@@ -245,8 +245,12 @@ class EmbeddedStore:
             return [bytes(link) for link in _cids_in(value)]
         raise IpfsError(f"cannot follow links in {cid_text(cid)}: codec {codec:#x} is not supported")
 
-    def _walk(self, root: bytes) -> Iterator[tuple[bytes, bytes]]:
-        """Every block of the DAG, depth-first in link order, each once, each verified."""
+    def _walk(self, root: bytes, *, read_raw: bool = True) -> Iterator[tuple[bytes, bytes]]:
+        """Every block of the DAG, depth-first in link order, each once, each verified.
+
+        With ``read_raw=False`` raw blocks (which link nowhere) are only checked to exist, not
+        read and hashed, and come with empty data: enough to know what a pin reaches.
+        """
         seen: set[bytes] = set()
         stack = [root]
         while stack:
@@ -254,6 +258,11 @@ class EmbeddedStore:
             if cid in seen:
                 continue
             seen.add(cid)
+            if not read_raw and split_cid(cid)[0] == RAW:
+                if not self._blocks.has(cid):
+                    raise BlockNotFoundError(cid_text(cid))
+                yield cid, b""
+                continue
             data = self._blocks.get(cid)
             yield cid, data
             stack.extend(reversed(self._links(cid, data)))
@@ -269,7 +278,7 @@ class EmbeddedStore:
             reachable: set[bytes] = set()
             for pin in self._read_pins():
                 with contextlib.suppress(IpfsError):
-                    for cid, _data in self._walk(cid_bytes(pin)):
+                    for cid, _data in self._walk(cid_bytes(pin), read_raw=False):
                         reachable.add(split_cid(cid)[1])
             for cid in written:
                 multihash = split_cid(cid)[1]
@@ -340,7 +349,7 @@ class EmbeddedStore:
             reachable: set[bytes] = set()
             for pin in self._read_pins():
                 try:
-                    for cid, _data in self._walk(cid_bytes(pin)):
+                    for cid, _data in self._walk(cid_bytes(pin), read_raw=False):
                         reachable.add(split_cid(cid)[1])
                 except BlockNotFoundError as exc:
                     raise IpfsError(f"gc refused: pinned {pin} is incomplete ({exc})") from None

@@ -443,3 +443,22 @@ def test_an_unexpected_error_is_a_500_with_kubos_error_json(served_store):
     assert (answer["Code"], answer["Type"]) == (0, "error") and "internal error" in answer["Message"]
     response, body = _request(server, "POST", "/api/v0/version", {"Content-Length": "0"})
     assert response.status == 200
+
+
+def test_gc_keeps_a_pinned_dag_whose_raw_leaf_is_damaged(store):
+    """gc only needs to know what a pin reaches: raw leaves link nowhere, so they are checked to
+    exist but not re-hashed, and a damaged one is kept (verify reports it), not deleted."""
+    content = pseudo_random_bytes(2 * CHUNK + 1, seed=36)
+    cid = store.add_bytes(content, cid_version=1).cid
+    garbage = store.add_bytes(b"unpinned", cid_version=1).cid
+    store.pin_rm(garbage)
+    leaf = next(path for path in _blocks(store.repo) if path.stat().st_size == 1)
+    leaf.write_bytes(b"X")
+    before = _blocks(store.repo)
+    assert store.gc() == [garbage]
+    assert len(_blocks(store.repo)) == len(before) - 1
+    with pytest.raises(BlockCorruptedError):
+        store.verify(cid)
+    leaf.unlink()
+    with pytest.raises(IpfsError, match="incomplete"):
+        store.gc()
