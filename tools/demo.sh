@@ -14,7 +14,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 
 qfzz chain down >/dev/null 2>&1 || true
-rm -rf "$QFZZ_HOME"
+# start afresh, but keep fitted recommendation models (keyed by data, model and code version)
+find "$QFZZ_HOME" -mindepth 1 -maxdepth 1 ! -name models -exec rm -rf {} + 2>/dev/null || true
 trap 'qfzz chain down >/dev/null 2>&1 || true' EXIT
 
 ARTIST=0x70997970C51812dc3A010C7d01b50e0d17dc79C8     # anvil's account 1
@@ -55,11 +56,14 @@ show qfzz ipfs export "$ORIGINAL" "$QFZZ_HOME/night-drive.car"
 show env QFZZ_HOME="$QFZZ_HOME/elsewhere" qfzz ipfs import "$QFZZ_HOME/night-drive.car"
 show env QFZZ_HOME="$QFZZ_HOME/elsewhere" qfzz ipfs verify "$ORIGINAL"
 
-step "8. Bad input is refused with one line, and nothing is lost"
+step "8. A listener's recommendations (real Last.fm data), each explained and hashed for anchoring"
+show qfzz recommend for 2 -n 3
+
+step "9. Bad input is refused with one line, and nothing is lost"
 show qfzz track register "$AUDIO/night-drive.flac" --title "Stolen" --from "$REMIXER" || true
 show qfzz track show QmNotACid || true
 
-step "9. The chain's state survives a restart"
+step "10. The chain's state survives a restart"
 show qfzz chain down
 show qfzz chain up --port "$PORT"
 show qfzz track list --artist "$ARTIST" --no-verify
