@@ -245,11 +245,15 @@ class EmbeddedStore:
             return [bytes(link) for link in _cids_in(value)]
         raise IpfsError(f"cannot follow links in {cid_text(cid)}: codec {codec:#x} is not supported")
 
-    def _walk(self, root: bytes, *, read_raw: bool = True) -> Iterator[tuple[bytes, bytes]]:
+    def _walk(
+        self, root: bytes, *, read_raw: bool = True, trusted: set[bytes] | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
         """Every block of the DAG, depth-first in link order, each once, each verified.
 
         With ``read_raw=False`` raw blocks (which link nowhere) are only checked to exist, not
-        read and hashed, and come with empty data: enough to know what a pin reaches.
+        read and hashed, and come with empty data: enough to know what a pin reaches. Blocks
+        whose multihash is in ``trusted`` (just hash-checked and written by this process, under
+        the lock) are read without hashing them again.
         """
         seen: set[bytes] = set()
         stack = [root]
@@ -258,6 +262,11 @@ class EmbeddedStore:
             if cid in seen:
                 continue
             seen.add(cid)
+            if trusted and split_cid(cid)[1] in trusted:
+                data = b"" if split_cid(cid)[0] == RAW else self._blocks.read_unchecked(cid)
+                yield cid, data
+                stack.extend(reversed(self._links(cid, data)))
+                continue
             if not read_raw and split_cid(cid)[0] == RAW:
                 if not self._blocks.has(cid):
                     raise BlockNotFoundError(cid_text(cid))
@@ -406,6 +415,7 @@ class EmbeddedStore:
             lock.close()
             self._discard(committed)
             raise
+        just_written = {split_cid(cid)[1] for cid in committed}
         try:
             imported = []
             for root in map(cid_text, roots):
@@ -413,7 +423,9 @@ class EmbeddedStore:
                     imported.append(ImportedRoot(cid=root))
                     continue
                 try:
-                    self.verify(root)
+                    # Complete DAGs only; the blocks this import wrote were hashed on the way in.
+                    for _block in self._walk(cid_bytes(root), trusted=just_written):
+                        pass
                     self._add_pin(root)
                     imported.append(ImportedRoot(cid=root))
                 except IpfsError as exc:

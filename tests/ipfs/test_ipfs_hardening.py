@@ -462,3 +462,17 @@ def test_gc_keeps_a_pinned_dag_whose_raw_leaf_is_damaged(store):
     leaf.unlink()
     with pytest.raises(IpfsError, match="incomplete"):
         store.gc()
+
+
+def test_import_rehashes_only_blocks_it_did_not_write(tmp_path):
+    """Blocks an import writes were hash-checked on the way in; a damaged block already in the
+    store (which the import skips) is still caught before the root is pinned."""
+    car, cids = _leaf_car(EmbeddedStore, tmp_path, pseudo_random_bytes(2 * CHUNK + 1, seed=37))
+    store = EmbeddedStore(tmp_path / "repo")
+    leaf = cids[-1]
+    store._blocks.put(leaf, b"X")  # a damaged copy of the 1-byte leaf, already present
+    result = store.import_car(io.BytesIO(car))
+    assert "corrupted" in result.roots[0].pin_error
+    assert store.pin_ls() == []
+    fresh = EmbeddedStore(tmp_path / "fresh")
+    assert [root.pin_error for root in fresh.import_car(io.BytesIO(car)).roots] == [""]
