@@ -283,16 +283,19 @@ class EmbeddedStore:
         """
         if not written:
             return
-        with file_lock(self._repo_lock, shared=False):
-            reachable: set[bytes] = set()
-            for pin in self._read_pins():
-                with contextlib.suppress(IpfsError):
-                    for cid, _data in self._walk(cid_bytes(pin), read_raw=False):
-                        reachable.add(split_cid(cid)[1])
-            for cid in written:
-                multihash = split_cid(cid)[1]
-                if multihash not in reachable:
-                    self._blocks.delete(multihash)
+        try:
+            with file_lock(self._repo_lock, shared=False):
+                reachable: set[bytes] = set()
+                for pin in self._read_pins():
+                    with contextlib.suppress(IpfsError):
+                        for cid, _data in self._walk(cid_bytes(pin), read_raw=False):
+                            reachable.add(split_cid(cid)[1])
+                for cid in written:
+                    multihash = split_cid(cid)[1]
+                    if multihash not in reachable:
+                        self._blocks.delete(multihash)
+        except (IpfsError, OSError):
+            pass  # pins unreadable or the repository unusable: keep the blocks (gc can remove them)
 
     def verify(self, cid: str) -> None:
         """Read and hash-check every block under ``cid``; raise the first problem found."""
