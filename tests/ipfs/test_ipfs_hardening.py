@@ -476,3 +476,11 @@ def test_import_rehashes_only_blocks_it_did_not_write(tmp_path):
     assert store.pin_ls() == []
     fresh = EmbeddedStore(tmp_path / "fresh")
     assert [root.pin_error for root in fresh.import_car(io.BytesIO(car)).roots] == [""]
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 16383, 16384, CHUNK - 1, CHUNK])
+def test_fast_leaf_encoding_gives_the_protobuf_bytes(size):
+    from qfzz_chain.ipfs.dagpb import encode_file_leaf_via_protobuf
+
+    chunk = pseudo_random_bytes(size, seed=size)
+    assert encode_file_leaf(chunk) == encode_file_leaf_via_protobuf(chunk)
