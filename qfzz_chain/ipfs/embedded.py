@@ -40,7 +40,7 @@ from qfzz_chain.ipfs.errors import (
     IpfsError,
     NotAFileError,
 )
-from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
+from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress, open_to_add
 from qfzz_chain.ipfs.unixfs import file_blocks, read_chunks
 
 
@@ -73,19 +73,11 @@ class EmbeddedStore:
         progress: Progress | None = None,
     ) -> AddResult:
         """Chunk, store and pin a file (``ipfs add FILE``); ``only_hash`` stores nothing."""
-        path = Path(path)
-        try:
-            # Unbuffered: each 256 KiB read goes straight into the chunk, without a second copy.
-            handle = open(path, "rb", buffering=0)
-        except IsADirectoryError:
-            raise IpfsError(f"cannot add {path}: it is a directory (add files one by one)") from None
-        except OSError as exc:
-            raise IpfsError(f"cannot read {path}: {exc.strerror or exc}") from None
-        with handle:
-            total = os.fstat(handle.fileno()).st_size
+        # Unbuffered: each 256 KiB read goes straight into the chunk, without a second copy.
+        with open_to_add(path, buffering=0) as (handle, total):
             return self.add_stream(
                 handle,
-                name=path.name,
+                name=Path(path).name,
                 cid_version=cid_version,
                 only_hash=only_hash,
                 progress=progress,

@@ -38,7 +38,7 @@ from qfzz_chain.ipfs.errors import (
     IpfsError,
     NodeUnavailableError,
 )
-from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress
+from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress, open_to_add
 
 
 def to_multiaddr(api: str) -> str:
@@ -149,17 +149,9 @@ class KuboStore:
         progress: Progress | None = None,
     ) -> AddResult:
         """Have the node chunk, store and pin a file (``ipfs add FILE``)."""
-        path = Path(path)
-        try:
-            handle = open(path, "rb")
-        except IsADirectoryError:
-            raise IpfsError(f"cannot add {path}: it is a directory (add files one by one)") from None
-        except OSError as exc:
-            raise IpfsError(f"cannot read {path}: {exc.strerror or exc}") from None
-        with handle:
-            total = os.fstat(handle.fileno()).st_size
+        with open_to_add(path) as (handle, total):
             return self.add_stream(
-                handle, name=path.name, cid_version=cid_version, only_hash=only_hash,
+                handle, name=Path(path).name, cid_version=cid_version, only_hash=only_hash,
                 progress=progress, total=total,
             )
 

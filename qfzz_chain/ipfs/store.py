@@ -8,11 +8,13 @@ on the backend afterwards.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Callable, Iterator, Protocol
 
 from qfzz_chain.config import ipfs_repo_path
+from qfzz_chain.ipfs.errors import IpfsError
 
 # progress(bytes_done, bytes_total); bytes_total is 0 when the size is not known in advance.
 Progress = Callable[[int, int], None]
@@ -45,6 +47,20 @@ class ImportResult:
     roots: tuple[ImportedRoot, ...]
     blocks: int
     bytes: int
+
+
+@contextmanager
+def open_to_add(path: str | os.PathLike[str], *, buffering: int = -1) -> Iterator[tuple[BinaryIO, int]]:
+    """Open a file to add and yield (handle, size); a directory or unreadable file is a named error."""
+    path = Path(path)
+    try:
+        handle = open(path, "rb", buffering=buffering)
+    except IsADirectoryError:
+        raise IpfsError(f"cannot add {path}: it is a directory (add files one by one)") from None
+    except OSError as exc:
+        raise IpfsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with handle:
+        yield handle, os.fstat(handle.fileno()).st_size
 
 
 class ContentStore(Protocol):
