@@ -163,6 +163,17 @@ def _int_table(path: Path, columns: int) -> np.ndarray:
     return table
 
 
+def _id_name_table(path: Path, encoding: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """An ``id<TAB>name...`` file as ids in ascending order and their names (artists, tags)."""
+    rows = _text_table(path, encoding)
+    try:
+        ids = np.array([int(row[0]) for row in rows], dtype=np.int64)
+    except (ValueError, IndexError) as exc:
+        raise DataFileCorruptError(f"cannot parse {path}: {exc}") from exc
+    order = np.argsort(ids)
+    return ids[order], tuple(rows[i][1] if len(rows[i]) > 1 else "" for i in order)
+
+
 def _text_table(path: Path, encoding: str) -> list[list[str]]:
     try:
         lines = path.read_text(encoding=encoding).splitlines()[1:]
@@ -187,26 +198,12 @@ def load_lastfm(folder: Path | str | None = None, verify: bool = True) -> Lastfm
         if not (folder / name).is_file():
             raise DataFileMissingError(f"missing data file {folder / name}")
 
-    artist_rows = _text_table(folder / "artists.dat", "utf-8")
-    try:
-        artist_ids = np.array([int(row[0]) for row in artist_rows], dtype=np.int64)
-    except (ValueError, IndexError) as exc:
-        raise DataFileCorruptError(f"cannot parse {folder / 'artists.dat'}: {exc}") from exc
-    order = np.argsort(artist_ids)
-    artist_ids = artist_ids[order]
-    names = tuple(artist_rows[i][1] if len(artist_rows[i]) > 1 else "" for i in order)
+    artist_ids, names = _id_name_table(folder / "artists.dat", "utf-8")
 
     plays = _int_table(folder / "user_artists.dat", 3)
     interactions = Interactions.from_triples(plays[:, 0], plays[:, 1], plays[:, 2], item_ids=artist_ids)
 
-    tag_rows = _text_table(folder / "tags.dat", "latin-1")
-    try:
-        tag_ids = np.array([int(row[0]) for row in tag_rows], dtype=np.int64)
-    except (ValueError, IndexError) as exc:
-        raise DataFileCorruptError(f"cannot parse {folder / 'tags.dat'}: {exc}") from exc
-    tag_order = np.argsort(tag_ids)
-    tag_ids = tag_ids[tag_order]
-    tag_names = tuple(tag_rows[i][1] if len(tag_rows[i]) > 1 else "" for i in tag_order)
+    tag_ids, tag_names = _id_name_table(folder / "tags.dat", "latin-1")
 
     tagged = _int_table(folder / "user_taggedartists.dat", 6)
     tags = _index_tag_assignments(tagged, interactions, tag_ids, tag_names)
