@@ -12,13 +12,7 @@ from qfzz_chain.recommender.models.base import top_n
 from qfzz_chain.recommender.models.hybrid import item_lambdas
 from qfzz_chain.recommender.models.knn import ItemKNN
 
-FAST = {"ncf": {"epochs": 2}, "als": {"iterations": 5}, "ease": {"regularization": 5.0, "min_listeners": 1},
-        "hybrid": {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}},
-        "hybrid_fixed": {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}}}
-
-
-def fitted(name, plays, tags):
-    return build_model(name, **FAST.get(name, {})).fit(plays, tags)
+from tests.recommender.fast_models import fitted
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

@@ -15,13 +15,7 @@ from qfzz_chain.recommender.models.base import top_n, top_n_one
 from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, bucket_label, support_bucket
 from qfzz_chain.recommender.split import Split, random_holdout
 
-FAST = {"ncf": {"epochs": 2}, "als": {"iterations": 5}, "ease": {"regularization": 5.0, "min_listeners": 1},
-        "hybrid": {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}},
-        "hybrid_fixed": {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}}}
-
-
-def fitted(name, plays, tags):
-    return build_model(name, **FAST.get(name, {})).fit(plays, tags)
+from tests.recommender.fast_models import FAST, fitted
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
