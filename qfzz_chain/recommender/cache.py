@@ -59,6 +59,9 @@ def cache_path(folder: Path, model: str, key: str) -> Path:
     return Path(folder) / f"recommender-{model}-{key[:20]}.npz"
 
 
+_SPARSE_FORMATS = {"csr": sp.csr_matrix, "csc": sp.csc_matrix}
+
+
 def model_state(model: Model) -> dict[str, np.ndarray]:
     """The fitted arrays of ``model`` as ``{name: array}``, with a ``__manifest__`` of their kinds."""
     arrays: dict[str, np.ndarray] = {}
@@ -75,10 +78,12 @@ def _collect(obj: Any, prefix: str, arrays: dict[str, np.ndarray], manifest: dic
             arrays[path] = value
             manifest[path] = "array"
         elif sp.issparse(value):
-            csr = sp.csr_matrix(value)
-            arrays[f"{path}.data"], arrays[f"{path}.indices"], arrays[f"{path}.indptr"] = csr.data, csr.indices, csr.indptr
-            arrays[f"{path}.shape"] = np.array(csr.shape, dtype=np.int64)
-            manifest[path] = "csr"
+            # Kept in its own layout (CSR or CSC): models choose one for speed.
+            compressed = value if value.format in _SPARSE_FORMATS else sp.csr_matrix(value)
+            arrays[f"{path}.data"], arrays[f"{path}.indices"], arrays[f"{path}.indptr"] = (
+                compressed.data, compressed.indices, compressed.indptr)
+            arrays[f"{path}.shape"] = np.array(compressed.shape, dtype=np.int64)
+            manifest[path] = compressed.format
         elif isinstance(value, Weighting):
             arrays[f"{path}.scale"] = np.array(value.scale)
             manifest[path] = "weighting"
@@ -112,10 +117,10 @@ def restore_state(model: Model, arrays: Any) -> Model:
         parent, name = _parent(model, path)
         if kind == "array":
             setattr(parent, name, np.array(arrays[path]))
-        elif kind == "csr":
+        elif kind in _SPARSE_FORMATS:
             shape = tuple(int(v) for v in arrays[f"{path}.shape"])
-            setattr(parent, name, sp.csr_matrix((arrays[f"{path}.data"], arrays[f"{path}.indices"],
-                                                 arrays[f"{path}.indptr"]), shape=shape))
+            setattr(parent, name, _SPARSE_FORMATS[kind]((arrays[f"{path}.data"], arrays[f"{path}.indices"],
+                                                         arrays[f"{path}.indptr"]), shape=shape))
         elif kind == "weighting":
             getattr(parent, name).scale = float(arrays[f"{path}.scale"])
         elif kind == "bool":

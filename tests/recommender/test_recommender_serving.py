@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -12,6 +14,7 @@ from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.evaluation import BucketMixNDCG, ProtocolData, learn_bucket_lambdas, mean_ndcg
 from qfzz_chain.recommender.models import MODEL_NAMES, build_model
 from qfzz_chain.recommender.models.base import top_n, top_n_one
+from qfzz_chain.recommender.models import hybrid as hybrid_module
 from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, bucket_label, support_bucket
 from qfzz_chain.recommender.split import Split, random_holdout
 
@@ -27,6 +30,15 @@ def test_single_user_scoring_matches_batch_scoring(name, plays, tags):
         one = model.score_one(history.indices, history.data, plays.shape[1], user)
         np.testing.assert_allclose(one, batch, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(batch).max()))
         assert list(top_n_one(one, history.indices, 10)) == [i for i in top_n(batch, history, 10)[0] if i >= 0]
+
+
+def test_hybrid_scores_its_halves_on_a_side_thread_with_the_same_result(plays, tags, monkeypatch):
+    model = fitted("hybrid", plays, tags)
+    history = plays[7]
+    hybrid_module._side_thread()
+    concurrent = model.score_one(history.indices, history.data, plays.shape[1], 7)
+    monkeypatch.setattr(hybrid_module, "_SIDE_THREAD", [None])
+    np.testing.assert_array_equal(concurrent, model.score_one(history.indices, history.data, plays.shape[1], 7))
 
 
 def test_top_n_one_matches_top_n_including_ties_and_short_lists():
@@ -95,10 +107,16 @@ def test_cache_round_trip_restores_identical_scores(name, plays, tags, tmp_path)
     restored = cache.load(path, "k1", build_model(name, **FAST.get(name, {})))
     users = np.arange(plays.shape[0])
     np.testing.assert_array_equal(restored.score(plays, users), model.score(plays, users))
+    assert _sparse_layouts(restored) == _sparse_layouts(model)  # a CSC serving copy stays CSC
     with pytest.raises(cache.CacheError):
         cache.load(path, "another key", build_model(name, **FAST.get(name, {})))
     with pytest.raises(cache.CacheError):
         cache.load(path, "k1", build_model("content" if name != "content" else "itemknn"))
+
+
+def _sparse_layouts(model) -> dict[str, str]:
+    manifest = json.loads(str(cache.model_state(model)["__manifest__"]))
+    return {path: kind for path, kind in manifest.items() if kind in ("csr", "csc")}
 
 
 def test_corrupt_cache_is_refused_and_no_temporary_file_is_left(plays, tags, tmp_path):

@@ -130,10 +130,12 @@ def top_n_one(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
     scores[exclude] = -np.inf
     n_items = len(scores)
     n = min(n, n_items)
-    candidates = np.argpartition(scores, n_items - n)[n_items - n:] if n < n_items else np.arange(n_items)
-    threshold = scores[candidates].min()
-    pool = np.flatnonzero(scores >= threshold) if np.isfinite(threshold) else candidates
-    pool = pool[np.isfinite(scores[pool])]
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    # The n-th best value, then every item at or above it (all ties), sorted: a value partition is
+    # about twice as fast as an index partition, and the pool is tiny.
+    threshold = np.partition(scores, n_items - n)[n_items - n]
+    pool = np.flatnonzero(scores >= threshold) if np.isfinite(threshold) else np.flatnonzero(np.isfinite(scores))
     return pool[np.lexsort((pool, -scores[pool]))][:n]
 
 
