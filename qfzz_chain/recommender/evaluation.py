@@ -26,7 +26,7 @@ from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.metrics import evaluate_top_n, ndcg_at_k
 from qfzz_chain.recommender.models import MODEL_NAMES, build_model
 from qfzz_chain.recommender.models.base import Model, top_n
-from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, row_max_scale, support_bucket
+from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, row_max_scale, standardized_rows, support_bucket
 from qfzz_chain.recommender.split import PROTOCOLS, Split, make_split, random_holdout, visible_tag_counts
 
 Progress = Callable[[str], None]
@@ -137,9 +137,9 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 HYBRID_ALS_WEIGHTS = (0.5, 1.0)
 HYBRID_CONTENT_NORM_POWER = (0.5, 1.0)
 # Fixed λ grid (the baseline gets the same breadth the dynamic rule starts from).
-HYBRID_LAMBDA_FIXED = (0.5, 0.6, 0.7, 0.8, 0.9)
+HYBRID_LAMBDA_FIXED = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 # Dynamic λ: coordinate ascent over one λ per item-support bucket, from the best fixed point.
-HYBRID_BUCKET_GRID = tuple(round(0.3 + 0.05 * k, 2) for k in range(15))  # 0.30 … 1.00
+HYBRID_BUCKET_GRID = tuple(round(0.05 * k, 2) for k in range(21))  # 0.00 … 1.00
 HYBRID_ASCENT_SWEEPS = 2
 HYBRID_MODELS = ("hybrid", "hybrid_fixed")
 
@@ -276,19 +276,17 @@ def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Pro
     for power in HYBRID_CONTENT_NORM_POWER:
         content = build_model("content", norm_power=power).fit(validation.split.train, validation.content)
         part = content.score(history)
-        content_parts[power] = part / row_max_scale(part)
+        content_parts[power] = standardized_rows(part)
     best: dict[str, Candidate] = {}
     for params in hybrid_grid():
-        cf = ease_part + params["als_weight"] * als_part
-        cf /= row_max_scale(cf)
+        cf = standardized_rows(ease_part + params["als_weight"] * als_part)
         lam = params["lambda_dense"]
         ndcg = mean_ndcg(lam * cf + (1.0 - lam) * content_parts[params["content"]["norm_power"]], validation)
         progress(f"  validation hybrid_fixed {format_params(params)}: NDCG@10 {ndcg:.4f}")
         if "hybrid_fixed" not in best or ndcg > best["hybrid_fixed"].ndcg:
             best["hybrid_fixed"] = Candidate(params, ndcg)
     fixed = best["hybrid_fixed"].params
-    cf = ease_part + fixed["als_weight"] * als_part
-    cf = (cf / row_max_scale(cf)).astype(np.float32)
+    cf = standardized_rows(ease_part + fixed["als_weight"] * als_part).astype(np.float32)
     content_part = content_parts[fixed["content"]["norm_power"]].astype(np.float32)
     del ease_part, als_part, content_parts
     buckets = support_bucket(np.diff(sp.csc_matrix(validation.split.train).indptr))

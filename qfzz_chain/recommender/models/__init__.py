@@ -28,8 +28,8 @@ DEFAULT_EASE = {"regularization": 50.0}
 DEFAULT_ALS = {"factors": 32, "regularization": 50.0}
 # ``bucket_lambdas``: λ per item-support bucket (SUPPORT_BUCKETS in hybrid.py), learned on validation;
 # ``lambda_dense`` is the fixed λ the fixed-λ hybrid uses.
-DEFAULT_HYBRID = {"als_weight": 1.0, "lambda_sparse": 0.7, "lambda_dense": 0.7, "kappa": 1.0,
-                  "bucket_lambdas": (0.55, 0.7, 0.75, 0.65, 0.75, 0.65), "content": {"norm_power": 1.0}}
+DEFAULT_HYBRID = {"als_weight": 1.0, "lambda_sparse": 0.4, "lambda_dense": 0.4, "kappa": 1.0,
+                  "bucket_lambdas": (0.3, 0.55, 0.7, 0.4, 0.4, 0.4), "content": {"norm_power": 1.0}}
 _KAPPA_RULE = ("lambda_sparse", "lambda_dense", "kappa")
 
 

@@ -88,8 +88,15 @@ class Model(ABC):
         return self.score(history, None if user is None else np.array([user]))[0]
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
-        """Exact share of ``score(history)[item]`` owed to each history item (explainable models)."""
+        """Exact share of ``score(history)[item]`` owed to each history item (explainable models).
+
+        The shares plus :meth:`baseline` add up to the score.
+        """
         raise InvalidParameterError(f"model {self.name!r} cannot attribute its scores to history items")
+
+    def baseline(self, history: sp.csr_matrix, item: int, user: int | None = None) -> float:
+        """The part of ``score(history)[item]`` owed to no history item (0 for a plain sum)."""
+        return 0.0
 
     def params(self) -> dict[str, float | int | str]:
         """The hyperparameters, for reports and explanation records."""

@@ -1,16 +1,21 @@
 """Hybrids: a blend of collaborative models, and the CF + content hybrid with a dynamic λ.
 
-Scores of different models live on different scales, so each component's scores are divided by
-that history's largest absolute score first (per user, per component). Within one history this
-is a constant, so a linear component's exact per-item contributions stay exact after scaling.
+Scores of different models live on different scales. Inside a blend, each component's scores
+are divided by that history's largest absolute score (per user, per component). The CF +
+content hybrid standardises its two parts instead: per user, over the whole catalogue,
+``z = (x − mean) / std``. Max-scaling ties each part's scale to one extreme item; standardising
+puts both parts' bulk on one scale, so λ trades like with like. Measured on validation and test
+it is what lets a per-item λ help at all (docs/recommender.md, "Dynamic vs fixed λ"). Within one
+history the mean and std are constants, so exact per-item contributions stay exact: the score is
+their sum plus a per-item baseline (:meth:`DynamicHybrid.baseline`, the centring).
 
-Dynamic λ (seed section 2.3): ``score(u, i) = λ_i · cf(u, i) + (1 − λ_i) · content(u, i)`` where
+Dynamic λ (seed section 2.3): ``score(u, i) = λ_i · z_cf(u, i) + (1 − λ_i) · z_content(u, i)`` where
 λ_i depends on ``n_i``, the item's number of training listeners. Two forms:
 
 * **learned per support bucket** (the default): ``λ_i = λ_b(n_i)`` with one λ per log-spaced
   bucket of ``n_i`` — {0}, {1}, 2–5, 6–20, 21–100, > 100 (:data:`SUPPORT_BUCKETS`) — each chosen by
   coordinate ascent on validation NDCG@10 starting from the best fixed λ (see
-  ``evaluation.tune_hybrid``). For never-played items (CF ≈ 0) λ_0 sets how strongly pure
+  ``evaluation.tune_hybrid``). For never-played items (no CF signal) λ_0 sets how strongly pure
   content competes with everything else; for the other buckets it trades CF against content
   where CF evidence is thin or rich. No shape is imposed: the data says where content helps.
 * **the κ rule** ``λ_i = λ_dense − (λ_dense − λ_sparse) · κ / (n_i + κ)`` (the earlier, smooth form,
@@ -43,6 +48,29 @@ def vector_max_scale(scores: np.ndarray) -> float:
     """:func:`row_max_scale` of a single score vector (two reductions, no temporary)."""
     scale = max(float(scores.max()), -float(scores.min())) if len(scores) else 0.0
     return scale if scale > 0 else 1.0
+
+
+def row_standardization(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's mean and standard deviation (1 where a row is constant), as column vectors."""
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return mean, np.where(std > 0, std, 1.0)
+
+
+def standardized_rows(scores: np.ndarray) -> np.ndarray:
+    """``(x − row mean) / row std``: every row on one scale (see the module docstring)."""
+    mean, std = row_standardization(scores)
+    return (scores - mean) / std
+
+
+def standardize_in_place(scores: np.ndarray) -> None:
+    """:func:`standardized_rows` of one score vector, in place (sums accumulated in double precision)."""
+    if len(scores) == 0:
+        return
+    scores -= scores.dtype.type(np.add.reduce(scores, dtype=np.float64) / len(scores))
+    variance = float(np.dot(scores, scores)) / len(scores)
+    if variance > 0:
+        scores *= scores.dtype.type(variance ** -0.5)
 
 
 class Blend(Model):
@@ -162,14 +190,12 @@ class DynamicHybrid(Model):
         return self
 
     def parts(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Row-scaled (cf, content) scores, before the λ mix."""
+        """Standardised (cf, content) scores, before the λ mix."""
         check_fitted(self.lambdas, self)
-        cf = self.cf.score(history, users)
-        content = self.content.score(history)
-        return cf / row_max_scale(cf), content / row_max_scale(content)
+        return standardized_rows(self.cf.score(history, users)), standardized_rows(self.content.score(history))
 
     def mix(self, cf: np.ndarray, content: np.ndarray) -> np.ndarray:
-        """``λ_i · cf + (1 − λ_i) · content`` for row-scaled parts."""
+        """``λ_i · cf + (1 − λ_i) · content`` for standardised parts."""
         return self.lambdas * cf + (1.0 - self.lambdas) * content
 
     def score(self, history: sp.csr_matrix, users: np.ndarray | None = None) -> np.ndarray:
@@ -186,26 +212,38 @@ class DynamicHybrid(Model):
         cf = self.cf.score_one(items, plays, n_items, user).astype(np.float32, copy=False)
         content = (pending.result() if pending else self.content.score_one(items, plays, n_items, user)
                    ).astype(np.float32, copy=False)
-        # In place, in single precision: λ_i · cf / max|cf| + (1 − λ_i) · content / max|content|.
-        cf *= np.float32(1.0 / vector_max_scale(cf))
-        cf *= cf_weight
-        content *= np.float32(1.0 / vector_max_scale(content))
-        content *= content_weight
+        # In place, in single precision: λ_i · (cf − μ) / σ + (1 − λ_i) · (content − μ') / σ'.
+        for part, weight in ((cf, cf_weight), (content, content_weight)):
+            standardize_in_place(part)
+            part *= weight
         cf += content
         return cf
 
-    def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
-        check_fitted(self.lambdas, self)
+    def _standardization(self, history: sp.csr_matrix, user: int | None) -> tuple[float, float, float, float]:
+        """(μ_cf, σ_cf, μ_content, σ_content) of one history's parts."""
         users = None if user is None else np.array([user])
-        cf_scale = float(row_max_scale(self.cf.score(history[0], users))[0, 0])
-        content_scale = float(row_max_scale(self.content.score(history[0]))[0, 0])
+        cf_mean, cf_std = row_standardization(self.cf.score(history[0], users))
+        content_mean, content_std = row_standardization(self.content.score(history[0]))
+        return float(cf_mean[0, 0]), float(cf_std[0, 0]), float(content_mean[0, 0]), float(content_std[0, 0])
+
+    def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
+        """Each history item's share of the standardised score; :meth:`baseline` holds the rest."""
+        check_fitted(self.lambdas, self)
+        _, cf_std, _, content_std = self._standardization(history, user)
         lam = float(self.lambdas[item])
         result: dict[int, float] = {}
         for j, value in self.cf.contributions(history, item, user).items():
-            result[j] = result.get(j, 0.0) + lam * value / cf_scale
+            result[j] = result.get(j, 0.0) + lam * value / cf_std
         for j, value in self.content.contributions(history, item, user).items():
-            result[j] = result.get(j, 0.0) + (1.0 - lam) * value / content_scale
+            result[j] = result.get(j, 0.0) + (1.0 - lam) * value / content_std
         return result
+
+    def baseline(self, history: sp.csr_matrix, item: int, user: int | None = None) -> float:
+        """The centring: ``−(λ_i · μ_cf / σ_cf + (1 − λ_i) · μ_content / σ_content)``, owed to no one item."""
+        check_fitted(self.lambdas, self)
+        cf_mean, cf_std, content_mean, content_std = self._standardization(history, user)
+        lam = float(self.lambdas[item])
+        return -(lam * cf_mean / cf_std + (1.0 - lam) * content_mean / content_std)
 
 
 _SIDE_THREAD: list[ThreadPoolExecutor | None] = []
