@@ -38,7 +38,7 @@ from qfzz_chain.recommender.evaluation import (  # noqa: E402
 )
 from qfzz_chain.recommender.fairness import fair_rerank  # noqa: E402
 from qfzz_chain.recommender.metrics import evaluate_top_n, long_tail_items  # noqa: E402
-from qfzz_chain.recommender.models import DEFAULT_HYBRID, MODEL_NAMES  # noqa: E402
+from qfzz_chain.recommender.models import DEFAULT_ALS, DEFAULT_EASE, DEFAULT_HYBRID, MODEL_NAMES  # noqa: E402
 from qfzz_chain.recommender.models.base import Model, Weighting, top_n  # noqa: E402
 from qfzz_chain.recommender.split import Split  # noqa: E402
 
@@ -292,12 +292,17 @@ def main() -> None:
                 figures[f"{name}_params"] = format_params(result.params)
         figures[f"{prefix}users_evaluated"] = next(iter(by_model.values())).metrics["users"]
 
-    # The CLI serves DEFAULT_HYBRID without tuning: say so when validation now picks otherwise.
-    served = (tuple(DEFAULT_HYBRID["bucket_lambdas"]), DEFAULT_HYBRID["lambda_dense"])
-    learned = (tuple(chosen["hybrid"]["params"]["bucket_lambdas"]), chosen["hybrid_fixed"]["params"]["lambda_dense"])
+    # The CLI serves the defaults without tuning: say so when validation now picks otherwise.
+    hybrid_params = chosen["hybrid"]["params"]
+    served = {"bucket_lambdas": tuple(DEFAULT_HYBRID["bucket_lambdas"]), "lambda": DEFAULT_HYBRID["lambda_dense"],
+              "als_weight": DEFAULT_HYBRID["als_weight"], "content": DEFAULT_HYBRID["content"],
+              "ease": DEFAULT_EASE, "als": DEFAULT_ALS}
+    learned = {"bucket_lambdas": tuple(hybrid_params["bucket_lambdas"]),
+               "lambda": chosen["hybrid_fixed"]["params"]["lambda_dense"], "als_weight": hybrid_params["als_weight"],
+               "content": hybrid_params["content"], "ease": chosen["ease"]["params"], "als": chosen["als"]["params"]}
     figures["served_defaults_match_validation"] = int(served == learned)
     if served != learned:
-        print(f"warning: DEFAULT_HYBRID serves λ {served}, validation chose {learned}", file=sys.stderr)
+        print(f"warning: the served defaults {served} differ from validation's choice {learned}", file=sys.stderr)
     winner = best_model(chosen, ours)
     figures["best_model"] = winner
     figures["best_ndcg_at_10"] = figures[f"{winner}_ndcg_at_10"]

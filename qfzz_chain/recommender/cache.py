@@ -7,7 +7,7 @@ inside the file; a file whose stored key, layout or arrays do not match is refit
 trusted. Files are written to a temporary name and renamed (atomic on POSIX), and hold only
 numpy arrays plus a JSON manifest (``allow_pickle=False`` on load: no pickle anywhere).
 
-The state of a model is found by walking its attributes: arrays, CSR matrices, the weighting's
+The state of a model is found by walking its attributes: arrays, CSR and CSC matrices, the weighting's
 scale, sub-models (and lists of them), and booleans. Hyperparameters are not stored: the model is
 rebuilt from its name and settings, then its fitted arrays are put back.
 """

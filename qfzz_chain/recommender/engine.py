@@ -13,6 +13,7 @@ explanations need (item names, tag names). Models stay free of I/O and of extern
 from __future__ import annotations
 
 import itertools
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -44,21 +45,34 @@ class _SingleThreadedBlas:
     instead of under 2 ms, measured with one core busy.
     The BLAS libraries are looked up once; threadpoolctl's own ``limit()`` re-inspects them on
     every call (40 µs, a twentieth of the whole top-10).
+
+    Thread counts are process-wide, so are the saved counts: nested or concurrent scorings share
+    one limit, taken by the first to enter and lifted by the last to leave.
     """
 
     def __init__(self) -> None:
         self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
         self._previous: list[int] = []
+        self._depth = 0
+        self._lock = threading.Lock()
 
     def __enter__(self) -> None:
-        self._previous = [library.num_threads for library in self._libraries]
-        for library in self._libraries:
-            library.set_num_threads(1)
+        with self._lock:
+            if self._depth == 0:
+                self._previous = [library.num_threads for library in self._libraries]
+                for library in self._libraries:
+                    library.set_num_threads(1)
+            self._depth += 1
 
     def __exit__(self, *exc: object) -> None:
-        for library, threads in zip(self._libraries, self._previous):
-            library.set_num_threads(threads)
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                for library, threads in zip(self._libraries, self._previous):
+                    library.set_num_threads(threads)
 
+
+_SINGLE_THREADED_BLAS = _SingleThreadedBlas()
 
 # Re-scored histories per batch in the counterfactual search (bounds memory to ~40 MB).
 _COUNTERFACTUAL_BATCH = 256
@@ -96,7 +110,7 @@ class RecommendationEngine:
         self.tag_names = tag_names
         listeners = np.diff(sp.csc_matrix(interactions.plays).indptr)
         self.emerging = emerging_mask(long_tail_items(listeners), interactions.item_ids, emerging_ids)
-        self._single_threaded_blas = _SingleThreadedBlas()
+        self._single_threaded_blas = _SINGLE_THREADED_BLAS
 
     @classmethod
     def fit(cls, dataset: LastfmDataset, model: str = DEFAULT_MODEL, params: dict[str, Any] | None = None,

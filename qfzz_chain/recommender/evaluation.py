@@ -136,8 +136,8 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 # tag model with either length damping (what complements CF best need not be what wins alone).
 HYBRID_ALS_WEIGHTS = (0.5, 1.0)
 HYBRID_CONTENT_NORM_POWER = (0.5, 1.0)
-# Fixed λ grid (the baseline gets the same breadth the dynamic rule starts from).
-HYBRID_LAMBDA_FIXED = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# Fixed λ grid: as fine as the bucket grid, so the baseline is not beaten by resolution alone.
+HYBRID_LAMBDA_FIXED = tuple(round(0.3 + 0.05 * k, 2) for k in range(13))  # 0.30 … 0.90, the bucket grid's step
 # Dynamic λ: coordinate ascent over one λ per item-support bucket, from the best fixed point.
 HYBRID_BUCKET_GRID = tuple(round(0.05 * k, 2) for k in range(21))  # 0.00 … 1.00
 HYBRID_ASCENT_SWEEPS = 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -35,10 +36,29 @@ def test_single_user_scoring_matches_batch_scoring(name, plays, tags):
 def test_hybrid_scores_its_halves_on_a_side_thread_with_the_same_result(plays, tags, monkeypatch):
     model = fitted("hybrid", plays, tags)
     history = plays[7]
-    hybrid_module._side_thread()
-    concurrent = model.score_one(history.indices, history.data, plays.shape[1], 7)
+    with ThreadPoolExecutor(max_workers=1) as side:  # a side thread even on a one-core machine
+        monkeypatch.setattr(hybrid_module, "_SIDE_THREAD", [side])
+        concurrent = model.score_one(history.indices, history.data, plays.shape[1], 7)
     monkeypatch.setattr(hybrid_module, "_SIDE_THREAD", [None])
     np.testing.assert_array_equal(concurrent, model.score_one(history.indices, history.data, plays.shape[1], 7))
+
+
+def test_standardisation_treats_a_constant_row_alike_in_batch_and_serving():
+    row = np.full((1, 50), 0.1)
+    np.testing.assert_allclose(hybrid_module.standardized_rows(row), 0.0, atol=1e-6)  # not blown up to ±1
+    vector = row[0].astype(np.float32)
+    hybrid_module.standardize_in_place(vector)
+    np.testing.assert_allclose(vector, 0.0, atol=1e-6)
+
+
+def test_serving_blas_limit_nests_and_restores_the_thread_counts():
+    from qfzz_chain.recommender.engine import _SINGLE_THREADED_BLAS as limit
+    before = [library.num_threads for library in limit._libraries]
+    with limit:
+        with limit:
+            assert all(library.num_threads == 1 for library in limit._libraries)
+        assert all(library.num_threads == 1 for library in limit._libraries)
+    assert [library.num_threads for library in limit._libraries] == before
 
 
 def test_top_n_one_matches_top_n_including_ties_and_short_lists():
@@ -47,6 +67,14 @@ def test_top_n_one_matches_top_n_including_ties_and_short_lists():
     expected = top_n(scores, sp.csr_matrix(([1.0], ([0], [1])), shape=(1, 7)), 4)[0]
     assert list(top_n_one(scores, exclude, 4)) == list(expected) == [5, 0, 2, 3]
     assert list(top_n_one(scores, exclude, 10)) == [5, 0, 2, 3, 6]
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_top_n_one_and_top_n_never_admit_nan_and_rank_infinity_first(n):
+    scores = np.array([0.5, np.nan, np.inf, 0.2, -np.inf])
+    one = list(top_n_one(scores, np.array([], dtype=np.int64), n))
+    assert one == [2, 0, 3][:n]
+    assert [i for i in top_n(scores, None, n)[0] if i >= 0] == one
 
 
 def test_support_buckets_are_log_spaced_with_a_bucket_for_unplayed_items():

@@ -134,15 +134,16 @@ def top_n_one(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
     scores = np.array(scores, copy=True)
     if scores.dtype.kind != "f":
         scores = scores.astype(np.float64)
+    scores[np.isnan(scores)] = -np.inf
     scores[exclude] = -np.inf
     n_items = len(scores)
     n = min(n, n_items)
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    # The n-th best value, then every item at or above it (all ties), sorted: a value partition is
-    # about twice as fast as an index partition, and the pool is tiny.
-    threshold = np.partition(scores, n_items - n)[n_items - n]
-    pool = np.flatnonzero(scores >= threshold) if np.isfinite(threshold) else np.flatnonzero(np.isfinite(scores))
+    # The n-th best value, then every admissible item at or above it (all ties), sorted: a value
+    # partition is about twice as fast as an index partition, and the pool is tiny.
+    threshold = max(np.partition(scores, n_items - n)[n_items - n], np.nextafter(-np.inf, 0, dtype=scores.dtype))
+    pool = np.flatnonzero(scores >= threshold)
     return pool[np.lexsort((pool, -scores[pool]))][:n]
 
 
@@ -153,6 +154,7 @@ def top_n(scores: np.ndarray, exclude: sp.csr_matrix | None, n: int) -> np.ndarr
     Rows with fewer than ``n`` admissible items are padded with -1.
     """
     scores = np.array(scores, dtype=np.float64, copy=True, ndmin=2)
+    scores[np.isnan(scores)] = -np.inf
     if exclude is not None and exclude.nnz:
         coo = sp.csr_matrix(exclude).tocoo()
         scores[coo.row, coo.col] = -np.inf
@@ -163,8 +165,8 @@ def top_n(scores: np.ndarray, exclude: sp.csr_matrix | None, n: int) -> np.ndarr
     for r in range(len(scores)):
         # The partition boundary may cut through tied scores; include every tied item, then sort.
         threshold = scores[r, candidates[r]].min()
-        pool = np.flatnonzero(scores[r] >= threshold) if np.isfinite(threshold) else candidates[r]
-        pool = pool[np.isfinite(scores[r, pool])]
+        pool = np.flatnonzero(scores[r] >= threshold) if threshold > -np.inf else candidates[r]
+        pool = pool[scores[r, pool] > -np.inf]
         ranked = pool[np.lexsort((pool, -scores[r, pool]))][:n]
         result[r, : len(ranked)] = ranked
     return result

@@ -28,6 +28,7 @@ rule can only tie or beat it.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -50,11 +51,15 @@ def vector_max_scale(scores: np.ndarray) -> float:
     return scale if scale > 0 else 1.0
 
 
+# A spread below this fraction of the row's magnitude is rounding noise (float32 included): the row is constant.
+_CONSTANT_ROW = 1e-6
+
+
 def row_standardization(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's mean and standard deviation (1 where a row is constant), as column vectors."""
     mean = scores.mean(axis=1, keepdims=True)
     std = scores.std(axis=1, keepdims=True)
-    return mean, np.where(std > 0, std, 1.0)
+    return mean, np.where(std > _CONSTANT_ROW * np.maximum(1.0, np.abs(mean)), std, 1.0)
 
 
 def standardized_rows(scores: np.ndarray) -> np.ndarray:
@@ -64,13 +69,14 @@ def standardized_rows(scores: np.ndarray) -> np.ndarray:
 
 
 def standardize_in_place(scores: np.ndarray) -> None:
-    """:func:`standardized_rows` of one score vector, in place (sums accumulated in double precision)."""
+    """:func:`standardized_rows` of one score vector, in place (the mean summed in double precision)."""
     if len(scores) == 0:
         return
-    scores -= scores.dtype.type(np.add.reduce(scores, dtype=np.float64) / len(scores))
-    variance = float(np.dot(scores, scores)) / len(scores)
-    if variance > 0:
-        scores *= scores.dtype.type(variance ** -0.5)
+    mean = float(np.add.reduce(scores, dtype=np.float64)) / len(scores)
+    scores -= scores.dtype.type(mean)
+    std = (float(np.dot(scores, scores)) / len(scores)) ** 0.5
+    if std > _CONSTANT_ROW * max(1.0, abs(mean)):
+        scores *= scores.dtype.type(1.0 / std)
 
 
 class Blend(Model):
@@ -247,6 +253,7 @@ class DynamicHybrid(Model):
 
 
 _SIDE_THREAD: list[ThreadPoolExecutor | None] = []
+_SIDE_THREAD_LOCK = threading.Lock()
 
 
 def _side_thread() -> ThreadPoolExecutor | None:
@@ -256,10 +263,17 @@ def _side_thread() -> ThreadPoolExecutor | None:
     kernels, which release the GIL, and each streams megabytes of model: on two cores one user's
     top-10 drops from about 1.1 to 0.8 ms (measured). On one core there is nothing to gain.
     """
-    if not _SIDE_THREAD:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        _SIDE_THREAD.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="qfzz-hybrid") if cores > 1 else None)
-    return _SIDE_THREAD[0]
+    with _SIDE_THREAD_LOCK:
+        if not _SIDE_THREAD:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            _SIDE_THREAD.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="qfzz-hybrid") if cores > 1
+                                else None)
+        return _SIDE_THREAD[0]
+
+
+# A forked child inherits the executor but not its thread: it must start its own.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_SIDE_THREAD.clear)
 
 
 def item_lambdas(listeners: np.ndarray, lambda_sparse: float, lambda_dense: float, kappa: float) -> np.ndarray:
