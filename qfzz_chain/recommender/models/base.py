@@ -127,9 +127,11 @@ def row(history: sp.csr_matrix, index: int = 0) -> tuple[np.ndarray, np.ndarray]
 
 
 def top_n_one(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
-    """:func:`top_n` for one score vector, ``exclude`` given as item indices (same order, same ties).
+    """Indices of the ``n`` best items of one score vector, best first, skipping the ``exclude`` indices.
 
-    No padding: fewer than ``n`` indices come back when fewer items are admissible.
+    Ties are broken by the lower item index so the same scores always give the same list. NaN is
+    never admissible; +inf ranks first. No padding: fewer than ``n`` indices come back when fewer
+    items are admissible.
     """
     scores = np.array(scores, copy=True)
     if scores.dtype.kind != "f":
@@ -142,31 +144,20 @@ def top_n_one(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     # The n-th best value, then every admissible item at or above it (all ties), sorted: a value
     # partition is about twice as fast as an index partition, and the pool is tiny.
-    threshold = max(np.partition(scores, n_items - n)[n_items - n], np.nextafter(-np.inf, 0, dtype=scores.dtype))
-    pool = np.flatnonzero(scores >= threshold)
+    threshold = np.partition(scores, n_items - n)[n_items - n]
+    pool = np.flatnonzero(scores >= threshold) if threshold > -np.inf else np.flatnonzero(scores > -np.inf)
     return pool[np.lexsort((pool, -scores[pool]))][:n]
 
 
 def top_n(scores: np.ndarray, exclude: sp.csr_matrix | None, n: int) -> np.ndarray:
-    """Indices of the ``n`` best items per row, best first, skipping ``exclude``'d (already known) items.
+    """:func:`top_n_one` for every row, ``exclude`` given as a sparse matrix of already known items.
 
-    Ties are broken by the lower item index so the same scores always give the same list.
     Rows with fewer than ``n`` admissible items are padded with -1.
     """
-    scores = np.array(scores, dtype=np.float64, copy=True, ndmin=2)
-    scores[np.isnan(scores)] = -np.inf
-    if exclude is not None and exclude.nnz:
-        coo = sp.csr_matrix(exclude).tocoo()
-        scores[coo.row, coo.col] = -np.inf
-    n_items = scores.shape[1]
-    n = min(n, n_items)
-    candidates = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < n_items else np.tile(np.arange(n_items), (len(scores), 1))
-    result = np.full((len(scores), n), -1, dtype=np.int64)
+    scores = np.array(scores, copy=None, ndmin=2)
+    exclude = sp.csr_matrix(exclude) if exclude is not None else sp.csr_matrix(scores.shape)
+    result = np.full((len(scores), min(n, scores.shape[1])), -1, dtype=np.int64)
     for r in range(len(scores)):
-        # The partition boundary may cut through tied scores; include every tied item, then sort.
-        threshold = scores[r, candidates[r]].min()
-        pool = np.flatnonzero(scores[r] >= threshold) if threshold > -np.inf else candidates[r]
-        pool = pool[scores[r, pool] > -np.inf]
-        ranked = pool[np.lexsort((pool, -scores[r, pool]))][:n]
+        ranked = top_n_one(scores[r], exclude.indices[exclude.indptr[r]:exclude.indptr[r + 1]], n)
         result[r, : len(ranked)] = ranked
     return result
