@@ -278,8 +278,10 @@ def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Pro
         part = content.score(history)
         content_parts[power] = standardized_rows(part)
     best: dict[str, Candidate] = {}
+    cf_weight, cf = None, None
     for params in hybrid_grid():
-        cf = standardized_rows(ease_part + params["als_weight"] * als_part)
+        if params["als_weight"] != cf_weight:  # the grid runs through λ with the weight held
+            cf_weight, cf = params["als_weight"], standardized_rows(ease_part + params["als_weight"] * als_part)
         lam = params["lambda_dense"]
         ndcg = mean_ndcg(lam * cf + (1.0 - lam) * content_parts[params["content"]["norm_power"]], validation)
         progress(f"  validation hybrid_fixed {format_params(params)}: NDCG@10 {ndcg:.4f}")
