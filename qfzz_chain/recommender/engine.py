@@ -110,7 +110,6 @@ class RecommendationEngine:
         self.tag_names = tag_names
         listeners = np.diff(sp.csc_matrix(interactions.plays).indptr)
         self.emerging = emerging_mask(long_tail_items(listeners), interactions.item_ids, emerging_ids)
-        self._single_threaded_blas = _SINGLE_THREADED_BLAS
 
     @classmethod
     def fit(cls, dataset: LastfmDataset, model: str = DEFAULT_MODEL, params: dict[str, Any] | None = None,
@@ -137,7 +136,7 @@ class RecommendationEngine:
     def scores(self, user: int) -> np.ndarray:
         """The model's score of every item for the user at row ``user`` (current history)."""
         items, plays = self._known(user)
-        with self._single_threaded_blas:
+        with _SINGLE_THREADED_BLAS:
             return self.model.score_one(items, plays, self.interactions.n_items, user)
 
     def top_items(self, user: int, n: int = 10, fairness_boost: float = 0.0) -> np.ndarray:
