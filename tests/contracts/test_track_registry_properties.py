@@ -2,18 +2,22 @@
 registry equal to a plain Python model of it, and every rejected call names the right error."""
 
 import brownie
-from hypothesis import settings
+from eth_utils import keccak
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from tests.contracts.helpers import DAG_PB, SHA2_256, cid_v0, reverts_with
 
+# Each step draws a few bytes only: digests come from a small pool (with the invalid all-zero one,
+# and collisions that exercise TrackAlreadyRegistered), picks from one byte.
+DIGEST_POOL = (b"\x00" * 32, *(keccak(bytes([n])) for n in range(24)))
+digests = st.sampled_from(DIGEST_POOL)
+picks = st.integers(min_value=0, max_value=255)
+
+
 # Brownie's own state_machine helper is mypyc-compiled and rejects subclasses; hypothesis's
 # machine with a chain snapshot per run does the same job.
-digests = st.one_of(st.just(b"\x00" * 32), st.binary(min_size=32, max_size=32))
-picks = st.integers(min_value=0, max_value=2**16)
-
-
 class RegistryModel(RuleBasedStateMachine):
     registry = None  # set by the test
     users = ()
@@ -107,6 +111,11 @@ class RegistryModel(RuleBasedStateMachine):
 
 def test_registry_behaves_like_its_model(registry, accounts):
     RegistryModel.registry, RegistryModel.users = registry, list(accounts[:4])
+    # Hypothesis 6.27 (Brownie's pin) caps its first examples at ten times the all-zero run, which
+    # for a state machine is one step: longer runs overrun that cap by design and, by chance, trip
+    # the data_too_large health check (CI did once). The run itself is not too large.
     run_state_machine_as_test(
-        RegistryModel, settings=settings(max_examples=25, stateful_step_count=12, deadline=None)
+        RegistryModel,
+        settings=settings(max_examples=25, stateful_step_count=12, deadline=None,
+                          suppress_health_check=[HealthCheck.data_too_large]),
     )
