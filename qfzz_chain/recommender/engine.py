@@ -102,14 +102,23 @@ class RecommendationEngine:
     """A fitted model plus the histories and names it serves recommendations from."""
 
     def __init__(self, model: Model, interactions: Interactions, item_names: tuple[str, ...],
-                 tag_names: tuple[str, ...] = (), emerging_ids: set[int] | None = None):
+                 tag_names: tuple[str, ...] = (), emerging_ids: set[int] | None = None,
+                 content: sp.csr_matrix | None = None):
+        """``model`` is fitted on ``interactions.plays`` (and ``content``, the item × tag counts,
+        which :meth:`refit` needs again); ``emerging_ids`` are artists to treat as emerging besides
+        the long tail (the on-chain emerging-artist index)."""
         self.model = model
         self.interactions = interactions
         self.history = sp.csr_matrix(interactions.plays, dtype=np.float64, copy=True)
         self.item_names = item_names
         self.tag_names = tag_names
-        listeners = np.diff(sp.csc_matrix(interactions.plays).indptr)
-        self.emerging = emerging_mask(long_tail_items(listeners), interactions.item_ids, emerging_ids)
+        self.content = content
+        self.emerging_ids = set(emerging_ids or ())
+        self.emerging = self._emerging_mask()
+
+    def _emerging_mask(self) -> np.ndarray:
+        listeners = np.diff(sp.csc_matrix(self.history).indptr)
+        return emerging_mask(long_tail_items(listeners), self.interactions.item_ids, self.emerging_ids)
 
     @classmethod
     def fit(cls, dataset: LastfmDataset, model: str = DEFAULT_MODEL, params: dict[str, Any] | None = None,
@@ -121,8 +130,9 @@ class RecommendationEngine:
         if model in ("hybrid", "hybrid_fixed"):
             settings.update({"ease": dict(ease or {}), "als": dict(als or {})})
         fitted = build_model(model, **settings)
-        fitted.fit(dataset.interactions.plays, visible_tag_counts(dataset.tags, dataset.interactions.n_items))
-        return cls(fitted, dataset.interactions, dataset.item_names, dataset.tags.tag_names, emerging_ids)
+        content = visible_tag_counts(dataset.tags, dataset.interactions.n_items)
+        fitted.fit(dataset.interactions.plays, content)
+        return cls(fitted, dataset.interactions, dataset.item_names, dataset.tags.tag_names, emerging_ids, content)
 
     # -- scoring ---------------------------------------------------------------------------
     def _row(self, user: int) -> sp.csr_matrix:
@@ -213,6 +223,18 @@ class RecommendationEngine:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
             self.history[user, item] = self.history[user, item] + plays
+
+    def refit(self) -> None:
+        """Fit the model again, in place, on the current histories: every recorded listen counts.
+
+        The model is the one a fit on data that held those listens from the start gives (fits
+        are deterministic given the model's seed), and what depends on listener counts (the
+        hybrid's per-artist λ, the emerging long tail) is recounted.
+        """
+        if self.content is None:
+            raise InvalidParameterError("this engine was built without the item features (tag counts) a refit needs")
+        self.model.fit(self.history, self.content)
+        self.emerging = self._emerging_mask()
 
     # -- counterfactuals --------------------------------------------------------------------
     def counterfactual(self, user_id: int, item_id: int, n: int = 10, max_size: int = 3,

@@ -12,12 +12,14 @@ from qfzz_chain.recommender.errors import InvalidParameterError, UnknownItemErro
 from qfzz_chain.recommender.explain import Explanation, FeatureMatch, Prototype, canonical_json, explanation_hash
 from qfzz_chain.recommender.models import build_model
 from qfzz_chain.recommender.models.base import top_n
+from qfzz_chain.recommender.models.hybrid import support_bucket
 
 
 def engine_for(name: str, interactions: Interactions, tags: sp.csr_matrix, **params) -> RecommendationEngine:
     model = build_model(name, **params).fit(interactions.plays, tags)
     names = tuple(f"artist {i}" for i in interactions.item_ids)
-    return RecommendationEngine(model, interactions, names, tuple(f"tag{t}" for t in range(tags.shape[1])))
+    return RecommendationEngine(model, interactions, names, tuple(f"tag{t}" for t in range(tags.shape[1])),
+                                content=tags)
 
 
 HYBRID = {"ease": {"regularization": 5.0, "min_listeners": 1}, "als": {"iterations": 5}}
@@ -98,7 +100,7 @@ def test_counterfactual_needs_a_recommended_item(interactions, tags):
 
 
 # -- real-time adaptation ---------------------------------------------------------------------------
-@pytest.mark.parametrize("name,params", [("itemknn", {}), ("als", {"iterations": 15, "seed": 3})])
+@pytest.mark.parametrize("name,params", [("itemknn", {}), ("als", {"iterations": 15, "seed": 3}), ("hybrid", HYBRID)])
 def test_fold_in_changes_recommendations_now_and_matches_a_refit(name, params, interactions, tags):
     engine = engine_for(name, interactions, tags, **params)
     user_id = 102
@@ -111,11 +113,40 @@ def test_fold_in_changes_recommendations_now_and_matches_a_refit(name, params, i
     assert not np.array_equal(before, after)
     assert any(item < 14 for item in after)
 
-    refit_plays = engine.history.copy()
-    refit = build_model(name, **params).fit(refit_plays, tags)
-    refit_top = top_n(refit.score(refit_plays[user], np.array([user])), refit_plays[user], 5)[0]
-    # Same history, refitted model: the top-5 agrees up to the model's own noise.
+    # A refit later is the model fitted on data that held the listens from the start.
+    with_listens = Interactions(engine.history.copy(), interactions.user_ids, interactions.item_ids)
+    from_start = engine_for(name, with_listens, tags, **params)
+    engine.refit()
+    for row in (user, 0, 7):
+        np.testing.assert_allclose(engine.scores(row), from_start.scores(row), rtol=1e-5, atol=1e-6)
+    refit_top = engine.top_items(user, 5)
+    np.testing.assert_array_equal(refit_top, from_start.top_items(user, 5))
+    # The fold-in answered before the refit: the same top-5 up to the model's own noise.
     assert len(set(after.tolist()) & set(refit_top.tolist())) >= 4
+
+
+def test_refit_recounts_what_depends_on_listener_counts(interactions, tags):
+    per_bucket = (0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+    engine = engine_for("hybrid", interactions, tags, bucket_lambdas=per_bucket, **HYBRID)
+    listeners = np.diff(sp.csc_matrix(interactions.plays).indptr)
+    item = int(np.argmin(listeners))
+    newcomers = [u for u in range(interactions.n_users) if engine.history[u, item] == 0][:30]
+    assert engine.model.lambdas[item] == per_bucket[support_bucket(listeners[item])]
+    assert engine.emerging[item]
+    for user in newcomers:
+        engine.record_listen(int(interactions.user_ids[user]), int(interactions.item_ids[item]))
+    engine.refit()
+    grown = listeners[item] + len(newcomers)
+    assert support_bucket(grown) != support_bucket(listeners[item])
+    assert engine.model.lambdas[item] == per_bucket[support_bucket(grown)]
+    assert not engine.emerging[item]  # now among the most played
+
+
+def test_refit_needs_the_item_features(interactions, tags):
+    model = build_model("itemknn").fit(interactions.plays, tags)
+    engine = RecommendationEngine(model, interactions, tuple(str(i) for i in interactions.item_ids))
+    with pytest.raises(InvalidParameterError, match="item features"):
+        engine.refit()
 
 
 def test_record_listen_rejects_nonsense(interactions, tags):

@@ -80,17 +80,17 @@ def standardize_in_place(scores: np.ndarray) -> None:
 
 
 class Blend(Model):
-    """Weighted sum of row-scaled scores of several fitted-or-unfitted models."""
+    """Weighted sum of several models' row-scaled scores."""
 
     name = "blend"
 
-    def __init__(self, components: list[Model], weights: list[float], fitted: bool = False):
+    def __init__(self, components: list[Model], weights: list[float]):
         if len(components) != len(weights) or not components:
             raise InvalidParameterError("a blend needs one weight per component")
         self.components = components
         self.weights = [float(w) for w in weights]
         self.explainable = all(c.explainable for c in components)
-        self.fitted = fitted
+        self.fitted = False
 
     def params(self) -> dict[str, float | int | str]:
         result: dict[str, float | int | str] = {}
@@ -146,7 +146,7 @@ class DynamicHybrid(Model):
     name = "hybrid"
 
     def __init__(self, cf: Model, content: TagContent, lambda_sparse: float = 0.5, lambda_dense: float = 0.8,
-                 kappa: float = 5.0, fitted: bool = False, bucket_lambdas: tuple[float, ...] | list[float] | None = None):
+                 kappa: float = 5.0, bucket_lambdas: tuple[float, ...] | list[float] | None = None):
         if kappa <= 0:
             raise InvalidParameterError(f"the hybrid needs κ > 0, got {kappa}")
         for value in (lambda_sparse, lambda_dense, *(bucket_lambdas or ())):
@@ -163,13 +163,12 @@ class DynamicHybrid(Model):
         self.bucket_lambdas = None if bucket_lambdas is None else tuple(float(v) for v in bucket_lambdas)
         self._serving: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # λ, 1 − λ in float32
         self.explainable = cf.explainable
-        self.fitted = fitted
         self.lambdas: np.ndarray | None = None
 
     @classmethod
-    def fixed(cls, cf: Model, content: TagContent, lam: float, fitted: bool = False) -> "DynamicHybrid":
+    def fixed(cls, cf: Model, content: TagContent, lam: float) -> "DynamicHybrid":
         """The same λ for every item: the baseline the dynamic rule is compared with."""
-        hybrid = cls(cf, content, lambda_sparse=lam, lambda_dense=lam, kappa=1.0, fitted=fitted)
+        hybrid = cls(cf, content, lambda_sparse=lam, lambda_dense=lam, kappa=1.0)
         hybrid.name = "hybrid_fixed"
         return hybrid
 
@@ -184,10 +183,8 @@ class DynamicHybrid(Model):
         return result
 
     def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "DynamicHybrid":
-        if not self.fitted:
-            self.cf.fit(train, content)
-            self.content.fit(train, content)
-            self.fitted = True
+        self.cf.fit(train, content)
+        self.content.fit(train, content)
         listeners = np.diff(sp.csc_matrix(train).indptr)
         if self.bucket_lambdas is not None:
             self.lambdas = np.asarray(self.bucket_lambdas, dtype=np.float64)[support_bucket(listeners)]
