@@ -35,6 +35,7 @@ from qfzz_chain.recommender.evaluation import (  # noqa: E402
     protocol_data,
     rank,
     run_evaluation,
+    user_ndcgs,
 )
 from qfzz_chain.recommender.fairness import fair_rerank  # noqa: E402
 from qfzz_chain.recommender.metrics import evaluate_top_n, long_tail_items  # noqa: E402
@@ -187,6 +188,12 @@ def sliced_metrics(ranked: np.ndarray, users: np.ndarray, test: sp.csr_matrix, t
     return result
 
 
+def paired_difference(first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of ``first − second`` over users (paired: same users, same split)."""
+    differences = first - second
+    return float(differences.mean()), float(differences.std(ddof=1) / np.sqrt(len(differences)))
+
+
 def dynamic_lambda_report(results: dict[str, dict[str, Any]], dataset: Any) -> dict[str, float | int]:
     """Dynamic vs fixed λ (and EASE, content for reference): support slices on the random and temporal
     protocols, and the cold-start split ranked over the whole catalogue (new artists compete with
@@ -200,9 +207,12 @@ def dynamic_lambda_report(results: dict[str, dict[str, Any]], dataset: Any) -> d
             # The same split and fitted models, but every unknown artist is a candidate.
             open_data = ProtocolData(Split("cold-start-open", data.split.train, data.split.test), data.content)
             variants = [("coldstart_open_", open_data)]
+        per_user = {}
         for name in SLICED_MODELS:
             model = results[protocol][name].model
             scores = model.score(data.split.train[users], users)
+            if name in ("hybrid", "hybrid_fixed"):
+                per_user[name] = user_ndcgs(scores, data)
             for prefix, variant in variants:
                 ranked = rank(scores, variant)
                 if protocol == "cold-start":
@@ -213,6 +223,8 @@ def dynamic_lambda_report(results: dict[str, dict[str, Any]], dataset: Any) -> d
                 for key, value in sliced_metrics(ranked, users, variant.split.test, variant.split.train).items():
                     figures[f"{prefix}{name}_slice_{key}"] = round(value, 6) if isinstance(value, float) else value
             del scores
+        _, error = paired_difference(per_user["hybrid"], per_user["hybrid_fixed"])
+        figures[f"{PROTOCOL_PREFIX[protocol]}hybrid_minus_fixed_ndcg_at_10_se"] = round(error, 6)
     for prefix in ("", "temporal_"):
         for metric in ("ndcg_at_10", "recall_at_10"):
             for label, _, _ in SLICES:
@@ -225,23 +237,34 @@ def dynamic_lambda_report(results: dict[str, dict[str, Any]], dataset: Any) -> d
     return figures
 
 
-def dynamic_lambda_across_seeds(dataset: Any, first_difference: float) -> dict[str, float | int]:
-    """Dynamic minus fixed λ (NDCG@10, random protocol) on :data:`ROBUSTNESS_SEEDS`, each fully re-chosen."""
+def dynamic_lambda_across_seeds(dataset: Any, first_difference: float, first_error: float) -> dict[str, float | int]:
+    """Dynamic minus fixed λ (NDCG@10, random protocol) on :data:`ROBUSTNESS_SEEDS`, each fully re-chosen,
+    with the paired standard error of each difference over users."""
     figures: dict[str, float | int] = {}
-    differences = [first_difference]
+    differences, errors = [first_difference], [first_error]
     for seed in ROBUSTNESS_SEEDS:
         results, _ = run_evaluation(dataset, ["hybrid", "hybrid_fixed"], protocols=["random"], seed=seed,
                                     progress=progress)
-        ndcg = {name: results["random"][name].metrics["ndcg_at_10"] for name in ("hybrid", "hybrid_fixed")}
-        figures[f"seed{seed}_hybrid_ndcg_at_10"] = round(ndcg["hybrid"], 6)
-        figures[f"seed{seed}_hybrid_fixed_ndcg_at_10"] = round(ndcg["hybrid_fixed"], 6)
-        figures[f"seed{seed}_hybrid_minus_fixed_ndcg_at_10"] = round(ndcg["hybrid"] - ndcg["hybrid_fixed"], 6)
-        differences.append(ndcg["hybrid"] - ndcg["hybrid_fixed"])
-        print(f"seed {seed}: dynamic λ NDCG@10 {ndcg['hybrid']:.4f}, fixed λ {ndcg['hybrid_fixed']:.4f} "
-              f"({differences[-1]:+.4f})")
+        data = protocol_data(dataset, "random", seed)
+        per_user = {name: user_ndcgs(results["random"][name].model.score(data.split.train[data.users], data.users), data)
+                    for name in ("hybrid", "hybrid_fixed")}
+        difference, error = paired_difference(per_user["hybrid"], per_user["hybrid_fixed"])
+        figures[f"seed{seed}_hybrid_ndcg_at_10"] = round(float(per_user["hybrid"].mean()), 6)
+        figures[f"seed{seed}_hybrid_fixed_ndcg_at_10"] = round(float(per_user["hybrid_fixed"].mean()), 6)
+        figures[f"seed{seed}_hybrid_minus_fixed_ndcg_at_10"] = round(difference, 6)
+        figures[f"seed{seed}_hybrid_minus_fixed_ndcg_at_10_se"] = round(error, 6)
+        differences.append(difference)
+        errors.append(error)
+        print(f"seed {seed}: dynamic λ NDCG@10 {per_user['hybrid'].mean():.4f}, fixed λ "
+              f"{per_user['hybrid_fixed'].mean():.4f} ({difference:+.4f} ± {error:.4f})")
     figures["seeds_hybrid_beats_fixed"] = sum(d > 0 for d in differences)
     figures["seeds_compared"] = len(differences)
-    figures["seeds_mean_hybrid_minus_fixed_ndcg_at_10"] = round(float(np.mean(differences)), 6)
+    mean = float(np.mean(differences))
+    # As if the splits were independent; they share users and most listens, so read it as optimistic.
+    error = float(np.sqrt(np.sum(np.square(errors)))) / len(errors)
+    figures["seeds_mean_hybrid_minus_fixed_ndcg_at_10"] = round(mean, 6)
+    figures["seeds_mean_hybrid_minus_fixed_ndcg_at_10_se"] = round(error, 6)
+    figures["seeds_hybrid_beats_fixed_by_2se"] = sum(d > 2 * e for d, e in zip(differences, errors))
     return figures
 
 
@@ -326,7 +349,8 @@ def main() -> None:
     print_dynamic_lambda(figures)
 
     progress(f"dynamic vs fixed λ on more random splits (seeds {', '.join(map(str, ROBUSTNESS_SEEDS))})")
-    figures.update(dynamic_lambda_across_seeds(dataset, figures["hybrid_minus_fixed_ndcg_at_10"]))
+    figures.update(dynamic_lambda_across_seeds(dataset, figures["hybrid_minus_fixed_ndcg_at_10"],
+                                               figures["hybrid_minus_fixed_ndcg_at_10_se"]))
 
     progress("fairness re-ranker on the random protocol's test part")
     random_data = protocol_data(dataset, "random", SEED)

@@ -72,14 +72,17 @@ def rank(scores: np.ndarray, data: ProtocolData, k: int = 10) -> np.ndarray:
     return top_n(scores, data.split.train[data.users], k)
 
 
-def mean_ndcg(scores: np.ndarray, data: ProtocolData, k: int = 10) -> float:
-    """NDCG@k of ``scores`` (rows = ``data.users``) on the holdout: the selection criterion."""
-    users = data.users
+def user_ndcgs(scores: np.ndarray, data: ProtocolData, k: int = 10) -> np.ndarray:
+    """NDCG@k of ``scores`` (rows = ``data.users``) on the holdout, one value per user."""
     ranked = rank(scores, data, k)
     test = data.split.test
-    values = [ndcg_at_k(row.tolist(), set(test.indices[test.indptr[u]:test.indptr[u + 1]].tolist()), k)
-              for row, u in zip(ranked, users)]
-    return float(np.mean(values))
+    return np.array([ndcg_at_k(row.tolist(), set(test.indices[test.indptr[u]:test.indptr[u + 1]].tolist()), k)
+                     for row, u in zip(ranked, data.users)])
+
+
+def mean_ndcg(scores: np.ndarray, data: ProtocolData, k: int = 10) -> float:
+    """Mean NDCG@k of ``scores`` (rows = ``data.users``) on the holdout: the selection criterion."""
+    return float(np.mean(user_ndcgs(scores, data, k)))
 
 
 @dataclass

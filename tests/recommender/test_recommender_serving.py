@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -31,16 +30,6 @@ def test_single_user_scoring_matches_batch_scoring(name, plays, tags):
         one = model.score_one(history.indices, history.data, plays.shape[1], user)
         np.testing.assert_allclose(one, batch, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(batch).max()))
         assert list(top_n_one(one, history.indices, 10)) == [i for i in top_n(batch, history, 10)[0] if i >= 0]
-
-
-def test_hybrid_scores_its_halves_on_a_side_thread_with_the_same_result(plays, tags, monkeypatch):
-    model = fitted("hybrid", plays, tags)
-    history = plays[7]
-    with ThreadPoolExecutor(max_workers=1) as side:  # a side thread even on a one-core machine
-        monkeypatch.setattr(hybrid_module, "_SIDE_THREAD", [side])
-        concurrent = model.score_one(history.indices, history.data, plays.shape[1], 7)
-    monkeypatch.setattr(hybrid_module, "_SIDE_THREAD", [None])
-    np.testing.assert_array_equal(concurrent, model.score_one(history.indices, history.data, plays.shape[1], 7))
 
 
 def test_standardisation_treats_a_constant_row_alike_in_batch_and_serving():

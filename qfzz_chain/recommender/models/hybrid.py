@@ -27,10 +27,6 @@ rule can only tie or beat it.
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -210,11 +206,10 @@ class DynamicHybrid(Model):
             lambdas = self.lambdas.astype(np.float32)
             self._serving = (self.lambdas, lambdas, (1.0 - self.lambdas).astype(np.float32))
         _, cf_weight, content_weight = self._serving
-        side = _side_thread()
-        pending = side.submit(self.content.score_one, items, plays, n_items, user) if side else None
+        # Both halves in this thread: scoring the content half on a second one saved nothing on a
+        # quiet two-core machine and cost 0.05 ms when another process kept a core busy (measured).
         cf = self.cf.score_one(items, plays, n_items, user).astype(np.float32, copy=False)
-        content = (pending.result() if pending else self.content.score_one(items, plays, n_items, user)
-                   ).astype(np.float32, copy=False)
+        content = self.content.score_one(items, plays, n_items, user).astype(np.float32, copy=False)
         # In place, in single precision: λ_i · (cf − μ) / σ + (1 − λ_i) · (content − μ') / σ'.
         for part, weight in ((cf, cf_weight), (content, content_weight)):
             standardize_in_place(part)
@@ -247,30 +242,6 @@ class DynamicHybrid(Model):
         cf_mean, cf_std, content_mean, content_std = self._standardization(history, user)
         lam = float(self.lambdas[item])
         return -(lam * cf_mean / cf_std + (1.0 - lam) * content_mean / content_std)
-
-
-_SIDE_THREAD: list[ThreadPoolExecutor | None] = []
-_SIDE_THREAD_LOCK = threading.Lock()
-
-
-def _side_thread() -> ThreadPoolExecutor | None:
-    """One worker that scores the content half of a user while the caller scores the CF half.
-
-    The two halves are independent and spend most of their time in BLAS and scipy's sparse
-    kernels, which release the GIL, and each streams megabytes of model: on two cores one user's
-    top-10 drops from about 1.1 to 0.8 ms (measured). On one core there is nothing to gain.
-    """
-    with _SIDE_THREAD_LOCK:
-        if not _SIDE_THREAD:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            _SIDE_THREAD.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="qfzz-hybrid") if cores > 1
-                                else None)
-        return _SIDE_THREAD[0]
-
-
-# A forked child inherits the executor but not its thread: it must start its own.
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_SIDE_THREAD.clear)
 
 
 def item_lambdas(listeners: np.ndarray, lambda_sparse: float, lambda_dense: float, kappa: float) -> np.ndarray:
