@@ -190,7 +190,6 @@ def fitted_engine(dataset: "LastfmDataset", model: str, folder: Path | None, che
     """
     from qfzz_chain.recommender.engine import RecommendationEngine
     from qfzz_chain.recommender.models import build_model
-    from qfzz_chain.recommender.split import visible_tag_counts
 
     fresh = build_model(model)
     key = cache_key(checksums, model, fresh.params())
@@ -198,8 +197,7 @@ def fitted_engine(dataset: "LastfmDataset", model: str, folder: Path | None, che
     if path is not None and path.is_file():
         try:
             restored = load(path, key, fresh)
-            engine = RecommendationEngine(restored, dataset.interactions, dataset.item_names, dataset.tags.tag_names,
-                                          content=visible_tag_counts(dataset.tags, dataset.interactions.n_items))
+            engine = RecommendationEngine.for_dataset(restored, dataset)
             check_engine(engine)
             progress(f"using the fitted {model} cached at {path}")
             return engine

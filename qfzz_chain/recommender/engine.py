@@ -129,10 +129,17 @@ class RecommendationEngine:
         settings = dict(params or {})
         if model in ("hybrid", "hybrid_fixed"):
             settings.update({"ease": dict(ease or {}), "als": dict(als or {})})
-        fitted = build_model(model, **settings)
+        engine = cls.for_dataset(build_model(model, **settings), dataset, emerging_ids)
+        engine.refit()
+        return engine
+
+    @classmethod
+    def for_dataset(cls, model: Model, dataset: LastfmDataset,
+                    emerging_ids: set[int] | None = None) -> "RecommendationEngine":
+        """An engine serving ``model`` (fitted on all of ``dataset``, or to be :meth:`refit`) with the
+        dataset's histories, names and the tag counts every model sees."""
         content = visible_tag_counts(dataset.tags, dataset.interactions.n_items)
-        fitted.fit(dataset.interactions.plays, content)
-        return cls(fitted, dataset.interactions, dataset.item_names, dataset.tags.tag_names, emerging_ids, content)
+        return cls(model, dataset.interactions, dataset.item_names, dataset.tags.tag_names, emerging_ids, content)
 
     # -- scoring ---------------------------------------------------------------------------
     def _row(self, user: int) -> sp.csr_matrix:
