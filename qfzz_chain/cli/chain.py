@@ -164,8 +164,10 @@ def deploy(rpc_url: str | None, redeploy: bool, as_json: bool) -> None:
     network = _brownie_network(rpc_url)
     env = _brownie_env(QFZZ_REDEPLOY="1" if redeploy else "0")
     click.echo(f"Compiling and deploying with Brownie to network {network}...", err=True)
-    result = subprocess.run([_brownie(), "run", "scripts/deploy.py", "--network", network], cwd=PROJECT_ROOT,
-                            env=env, capture_output=True, text=True)  # fmt: skip
+    # `brownie run scripts/deploy.py --network NETWORK`, by a runner that also works in a checkout
+    # whose path has a dot in it (qfzz_chain.chain.brownie_script says why).
+    result = subprocess.run([sys.executable, "-m", "qfzz_chain.chain.brownie_script", "scripts/deploy.py", network],
+                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)  # fmt: skip
     lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     problem = next((line for line in lines if line.startswith("error: ")), None)
     if result.returncode != 0 or problem:

@@ -115,3 +115,22 @@ def test_deploy_to_any_rpc_with_a_key_from_the_environment(tmp_path, audio):
     finally:
         node.terminate()
         node.wait(timeout=10)
+
+
+def test_brownie_scripts_run_from_a_checkout_whose_path_has_a_dot(tmp_path):
+    """`brownie run` imports a script by its dotted absolute path (`/tmp/tmp.x/…` → `tmp.tmp.x…`) and
+    fails; the runner that `qfzz chain deploy` uses imports it by file location. (`development` is
+    Brownie's anvil of this test session: the runner attaches to it and leaves it running.)"""
+    import subprocess
+    import sys
+
+    from qfzz_chain.config import PROJECT_ROOT
+
+    script = tmp_path / "checkout.v2" / "scripts" / "probe.py"
+    script.parent.mkdir(parents=True)
+    script.write_text("from brownie import TrackRegistry, web3\n\n\n"
+                      "def main():\n    print('chain', web3.eth.chain_id, TrackRegistry._name)\n")
+    done = subprocess.run([sys.executable, "-m", "qfzz_chain.chain.brownie_script", str(script), "development"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "chain 31337 TrackRegistry" in done.stdout
