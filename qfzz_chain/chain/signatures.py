@@ -1,4 +1,5 @@
-"""EIP-712 ``RegisterTrack`` messages: what an artist signs so that anyone can relay the registration."""
+"""EIP-712 messages an artist signs so that anyone can relay for them: ``RegisterTrack`` (the reveal of
+a commitment) and ``InvalidateNonce`` (voiding every signature not yet relayed)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ from eth_account.messages import encode_typed_data
 from qfzz_chain.chain.types import CidParts, Parent
 
 DOMAIN_NAME = "QFZZ TrackRegistry"
-DOMAIN_VERSION = "1"
+DOMAIN_VERSION = "2"
 
 _TYPES = {
     "RegisterTrack": [
         {"name": "artist", "type": "address"},
+        {"name": "audioHash", "type": "bytes32"},
         {"name": "content", "type": "Cid"},
         {"name": "metadata", "type": "Cid"},
         {"name": "parents", "type": "Parent[]"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "InvalidateNonce": [
+        {"name": "artist", "type": "address"},
         {"name": "nonce", "type": "uint256"},
         {"name": "deadline", "type": "uint256"},
     ],
@@ -38,11 +45,22 @@ def _cid_message(cid: CidParts) -> dict:
     return {"version": cid.version, "codec": cid.codec, "hashFunction": cid.hash_function, "digest": cid.digest}
 
 
+def _domain(chain_id: int, registry: str) -> dict:
+    return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": registry}
+
+
+def _types(primary: str) -> dict:
+    """``primary`` and the types it refers to (EIP-712 encodes exactly those)."""
+    needed = {"RegisterTrack": ("RegisterTrack", "Cid", "Parent"), "InvalidateNonce": ("InvalidateNonce",)}[primary]
+    return {name: _TYPES[name] for name in needed}
+
+
 def register_track_typed_data(
     *,
     chain_id: int,
     registry: str,
     artist: str,
+    audio_hash: bytes,
     content: CidParts,
     metadata: CidParts,
     parents: Sequence[Parent],
@@ -51,17 +69,28 @@ def register_track_typed_data(
 ) -> dict:
     """The full EIP-712 typed data (domain, types, message) an artist signs for ``registerTrackFor``."""
     return {
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": registry},
-        "types": _TYPES,
+        "domain": _domain(chain_id, registry),
+        "types": _types("RegisterTrack"),
         "primaryType": "RegisterTrack",
         "message": {
             "artist": artist,
+            "audioHash": audio_hash,
             "content": _cid_message(content),
             "metadata": _cid_message(metadata),
             "parents": [{"trackId": p.track_id, "relation": int(p.relation)} for p in parents],
             "nonce": nonce,
             "deadline": deadline,
         },
+    }
+
+
+def invalidate_nonce_typed_data(*, chain_id: int, registry: str, artist: str, nonce: int, deadline: int) -> dict:
+    """The EIP-712 typed data an artist signs for ``invalidateNonceFor``."""
+    return {
+        "domain": _domain(chain_id, registry),
+        "types": _types("InvalidateNonce"),
+        "primaryType": "InvalidateNonce",
+        "message": {"artist": artist, "nonce": nonce, "deadline": deadline},
     }
 
 
