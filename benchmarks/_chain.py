@@ -17,8 +17,8 @@ from pathlib import Path
 from web3 import Web3
 
 from qfzz_chain.chain import local_node
-from qfzz_chain.chain.connection import connect, genesis_hash
-from qfzz_chain.chain.deployment import ContractDeployment, DeploymentRecord, code_hash, now_iso, save_record
+from qfzz_chain.chain.connection import connect
+from qfzz_chain.chain.deployment import ContractDeployment, DeploymentRecord, block_hash, code_hash, now_iso, save_record
 from qfzz_chain.config import PROJECT_ROOT
 
 BUILD = PROJECT_ROOT / "build" / "contracts"
@@ -54,9 +54,10 @@ def deployed_suite(*names: str):
             try:
                 w3 = connect(node.rpc_url)
                 contracts = {n: deploy_artifact(w3, n) for n in names}
-                record = DeploymentRecord(w3.eth.chain_id, genesis_hash(w3), "benchmark", w3.eth.accounts[0],
-                                          now_iso(), contracts)  # fmt: skip
-                save_record(w3, record)
+                anchor = min(c.block for c in contracts.values())
+                record = DeploymentRecord(w3.eth.chain_id, anchor, block_hash(w3, anchor), "benchmark",
+                                          w3.eth.accounts[0], now_iso(), contracts)  # fmt: skip
+                save_record(record)
                 yield w3, record
             finally:
                 local_node.down()

@@ -43,15 +43,11 @@ if newer "$stamps/solc" tools/install-solc.sh package-lock.json \
   touch "$stamps/solc"
 fi
 
-# Brownie keeps networks in ~/.brownie/network-config.yaml (only HOME moves it).
-if newer "$stamps/brownie-networks" tools/bootstrap.sh || [ ! -f "$HOME/.brownie/network-config.yaml" ]; then
-  export PATH="$root/.venv/bin:$root/node_modules/.bin:$PATH" SOLCX_BINARY_PATH="$root/.venv/solcx"
-  # Brownie's own throwaway anvil, on a port of its own so it never attaches to a stale node.
-  brownie networks modify development port=8555 >/dev/null
-  # The persistent local chain that `qfzz chain up` runs: a development network that Brownie
-  # attaches to (and leaves running); `qfzz chain deploy` re-points it at the node's port.
-  brownie networks delete qfzz-local >/dev/null 2>&1 || true
-  brownie networks add Development qfzz-local host=http://127.0.0.1 cmd=anvil port=8645 \
-    chain_id=31337 accounts=10 >/dev/null
+# Brownie keeps networks in ~/.brownie/network-config.yaml (only HOME moves it), shared by every
+# checkout: the documented `qfzz-local` entry is written once, under a lock, only when missing or
+# different. Tests and `qfzz chain deploy` give Brownie their node's entry in memory instead.
+if newer "$stamps/brownie-networks" tools/bootstrap.sh qfzz_chain/chain/brownie_networks.py \
+   || ! grep -q "id: qfzz-local" "$HOME/.brownie/network-config.yaml" 2>/dev/null; then
+  .venv/bin/python -m qfzz_chain.chain.brownie_networks install >/dev/null
   touch "$stamps/brownie-networks"
 fi

@@ -83,6 +83,27 @@ def register_in_memory(rpc_url: str, chain_id: int, local_port: int | None) -> s
     return REMOTE_NETWORK
 
 
+def forget_brownie_deployments(chain_id: int, project_root: Path | None = None) -> None:
+    """Drop Brownie's own cache of live deployments on ``chain_id`` (``build/deployments``).
+
+    Brownie reloads it when connecting to a live network and fails with ``ContractNotFound`` on
+    any address without code (a reset chain, another node with the same id); the deployment
+    record is the project's truth, so the deploy script removes what Brownie saved.
+    """
+    import json
+    import shutil
+
+    from qfzz_chain.config import PROJECT_ROOT
+
+    deployments = (project_root or PROJECT_ROOT) / "build" / "deployments"
+    shutil.rmtree(deployments / str(chain_id), ignore_errors=True)
+    deployment_map = deployments / "map.json"
+    if deployment_map.exists():
+        entries = json.loads(deployment_map.read_text())
+        if entries.pop(str(chain_id), None) is not None:
+            deployment_map.write_text(json.dumps(entries, indent=2))
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["install"]:
         raise SystemExit("usage: python -m qfzz_chain.chain.brownie_networks install")

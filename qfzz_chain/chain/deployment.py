@@ -90,8 +90,13 @@ def code_hash(w3: Web3, address: str) -> str:
 
 
 def block_hash(w3: Web3, number: int) -> str | None:
-    block = w3.eth.get_block(number)
-    return block["hash"].to_0x_hex() if block else None
+    """The hash of block ``number``, or None when the node has no such block (yet)."""
+    from web3.exceptions import BlockNotFound
+
+    try:
+        return w3.eth.get_block(number)["hash"].to_0x_hex()
+    except BlockNotFound:
+        return None
 
 
 def _read(path: Path) -> DeploymentRecord:

@@ -98,3 +98,30 @@ def sign_typed_data(private_key: bytes | str, typed_data: dict) -> bytes:
     """Sign EIP-712 typed data locally; returns the 65-byte r‖s‖v signature."""
     signed = Account.sign_message(encode_typed_data(full_message=typed_data), private_key)
     return bytes(signed.signature)
+
+
+ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+_ERC1271_ABI = [{"type": "function", "name": "isValidSignature", "stateMutability": "view",
+                 "inputs": [{"name": "hash", "type": "bytes32"}, {"name": "signature", "type": "bytes"}],
+                 "outputs": [{"name": "", "type": "bytes4"}]}]  # fmt: skip
+
+
+def signature_is_valid(w3, artist: str, typed_data: dict, signature: bytes) -> bool:
+    """What the contract's SignatureChecker will answer: the EOA's signature, or an ERC-1271
+    wallet's ``isValidSignature``. Checked before a relayer spends gas on a doomed request."""
+    from eth_utils import keccak
+    from web3 import Web3
+
+    message = encode_typed_data(full_message=typed_data)
+    artist = Web3.to_checksum_address(artist)
+    if bytes(w3.eth.get_code(artist)):
+        digest = keccak(b"\x19" + message.version + message.header + message.body)
+        wallet = w3.eth.contract(address=artist, abi=_ERC1271_ABI)
+        try:
+            return bytes(wallet.functions.isValidSignature(digest, signature).call()) == ERC1271_MAGIC
+        except Exception:  # a wallet that reverts or answers garbage refuses the signature
+            return False
+    try:
+        return Account.recover_message(message, signature=signature) == artist
+    except Exception:  # malformed signature bytes
+        return False
