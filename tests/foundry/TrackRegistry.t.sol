@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {Cheats} from "./Cheats.sol";
-import {TrackRegistry} from "../../contracts/TrackRegistry.sol";
 import {ITrackRegistry} from "../../interfaces/ITrackRegistry.sol";
 import {ERC1271Wallet} from "../../contracts/test/ERC1271Wallet.sol";
 
@@ -19,12 +18,12 @@ contract TrackRegistryFuzzTest is Cheats {
         "Parent(bytes32 trackId,uint8 relation)"
     );
 
-    TrackRegistry internal registry;
+    ITrackRegistry internal registry;
     address internal constant ARTIST = address(0xA11CE);
     address internal constant RELAYER = address(0xBEEF);
 
     function setUp() public {
-        registry = new TrackRegistry();
+        registry = deployRegistry();
         vm.warp(1_700_000_000);
         vm.roll(100);
     }

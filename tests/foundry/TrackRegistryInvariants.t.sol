@@ -2,14 +2,13 @@
 pragma solidity 0.8.28;
 
 import {Cheats} from "./Cheats.sol";
-import {TrackRegistry} from "../../contracts/TrackRegistry.sol";
 import {ITrackRegistry} from "../../interfaces/ITrackRegistry.sol";
 
 /// @notice Drives the registry with random commitments, reveals (incl. take-overs by older
 /// commitments), derivatives, transfers and time, and keeps a ghost model of who should hold
 /// each track. Only the handler is targeted.
 contract RegistryHandler is Cheats {
-    TrackRegistry public immutable registry;
+    ITrackRegistry public immutable registry;
     address[4] internal artists = [address(0xA1), address(0xA2), address(0xA3), address(0xA4)];
     bytes32[6] internal audio;
 
@@ -27,7 +26,7 @@ contract RegistryHandler is Cheats {
     mapping(bytes32 trackId => bool) internal known;
     uint256 public takeOvers;
 
-    constructor(TrackRegistry registry_) {
+    constructor(ITrackRegistry registry_) {
         registry = registry_;
         for (uint256 i = 0; i < audio.length; ++i) {
             audio[i] = keccak256(abi.encode("audio", i));
@@ -109,13 +108,13 @@ contract RegistryHandler is Cheats {
 }
 
 contract TrackRegistryInvariantTest is Cheats {
-    TrackRegistry internal registry;
+    ITrackRegistry internal registry;
     RegistryHandler internal handler;
 
     function setUp() public {
         vm.warp(1_700_000_000);
         vm.roll(100);
-        registry = new TrackRegistry();
+        registry = deployRegistry();
         handler = new RegistryHandler(registry);
     }
 

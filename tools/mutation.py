@@ -1,0 +1,462 @@
+"""Mutation testing (`make mutation`): slither-mutate on every contract, mutmut on the Python core.
+
+Planted bugs passed the whole contract suite once (issue 8): an ERC-1271 branch removed, CIDv1
+dag-pb refused, a deadline off by one. A mutation run plants hundreds of such bugs, one at a
+time, and counts how many the tests catch ("kill"). It writes benchmarks/results/mutation.json:
+`contracts_killed_share` (killed / non-equivalent mutants that compile), `python_killed_share`,
+one `<module>_killed_share` per contract and Python module, and the counts behind them.
+
+Both tools edit or copy sources, so everything runs in a scratch copy of the checkout (tracked
+and untracked files, `.venv` linked, OpenZeppelin copied): the working tree is never touched.
+
+Contracts: every contract and library under contracts/ (found by glob, contracts/test/ aside)
+goes through slither-mutate with all its mutators (`--comprehensive`: minor mutants are tested
+even on lines whose revert mutant survived). Each mutant is compiled once (slither-mutate's own
+check: a targeted `forge build`), then `forge test --fail-fast` runs under the `mutation` profile
+(fewer fuzz runs, no optimizer). The forge tests deploy the registry from its artifact, so a
+mutant recompiles the contract alone, not the tests. `--brownie` adds a second stage for
+mutants forge misses: the Brownie contract tests (about two minutes a mutant, so off by
+default). Survivors judged equivalent (they behave exactly as the original) are listed in
+tools/mutation_equivalents.json, each with its reason, and left out of the share's denominator;
+an entry whose source line changed no longer matches, so the mutant counts as a survivor
+until it is judged again.
+
+Python: mutmut 3 (configured in pyproject's [tool.mutmut]) mutates the core modules and runs,
+in-process and without Brownie's plugin, the tests that cover them (tests/chain start an anvil
+of their own). A module's share is killed / (all mutants - skipped); "no tests" mutants count
+as survivors. Timeouts count as killed (the mutant hung the tests).
+
+    python tools/mutation.py            # both, all mutators (the figures in docs/mutation.md)
+    python tools/mutation.py --quick    # the RR/ROR/LOR/AOR contract mutators only, and Python
+    python tools/mutation.py --only contracts --contracts TrackRegistry --mutators ROR,RR
+    python tools/mutation.py --update-docs   # rewrite docs/mutation.md's equivalents table
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _results import write_results  # noqa: E402
+
+EQUIVALENTS_PATH = ROOT / "tools" / "mutation_equivalents.json"
+DOC_PATH = ROOT / "docs" / "mutation.md"
+QUICK_MUTATORS = ("RR", "ROR", "LOR", "AOR")
+SLITHER_ARGS = (
+    "--compile-force-framework", "solc", "--solc-remaps", "@openzeppelin=node_modules/@openzeppelin",
+    "--solc-args", "--allow-paths .,node_modules",
+)  # fmt: skip
+# one mutant's test command may run this long (forge ~3 s, the Brownie stage ~2 min on a busy machine)
+FORGE_TIMEOUT_SECONDS = 300
+BROWNIE_TIMEOUT_SECONDS = 900
+BROWNIE_STAGE = ("pytest", "-x", "-q", "-p", "no:cacheprovider", "-W", "ignore::FutureWarning",
+                 "tests/contracts/test_track_registry.py")  # fmt: skip
+RUNNING: set[subprocess.Popen] = set()  # slither-mutate runs, stopped (with their children) on an interrupt
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+MUTANT_LINE = re.compile(
+    r"\[(?P<mutator>[A-Z]+)\] Line (?P<line>\d+): '(?P<old>.*?)' ==> '(?P<new>.*?)' --> "
+    r"(?P<verdict>CAUGHT|UNCAUGHT|COMPILATION FAILURE)",
+    re.S,
+)
+
+
+# ---- the scratch copy ------------------------------------------------------------------------
+
+
+def scratch_copy(destination: Path) -> Path:
+    """The checkout as it is now (tracked and untracked files, ignored ones aside) in ``destination``."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (destination / ".venv").symlink_to(ROOT / ".venv")
+    shutil.copytree(ROOT / "node_modules" / "@openzeppelin", destination / "node_modules" / "@openzeppelin")
+    return destination
+
+
+def tool_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    bins = [ROOT / ".venv" / "qfzz-bin", ROOT / ".venv" / "bin", ROOT / "node_modules" / ".bin"]
+    env["PATH"] = os.pathsep.join([*map(str, bins), env.get("PATH", "")])
+    env["SOLCX_BINARY_PATH"] = str(ROOT / ".venv" / "solcx")
+    env["VIRTUAL_ENV"] = str(ROOT / ".venv")
+    env["FOUNDRY_PROFILE"] = "mutation"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+# ---- contracts: slither-mutate -----------------------------------------------------------------
+
+
+def contracts_to_mutate(root: Path) -> list[tuple[Path, str]]:
+    """(file, contract) for every contract and library under contracts/, contracts/test/ aside."""
+    found = []
+    for path in sorted((root / "contracts").rglob("*.sol")):
+        if "test" in path.relative_to(root / "contracts").parts[:-1]:
+            continue
+        text = path.read_text()
+        for match in re.finditer(r"^\s*(?:abstract\s+)?(?:contract|library)\s+(\w+)", text, re.M):
+            found.append((path.relative_to(root), match.group(1)))
+    return found
+
+
+@dataclass
+class Mutant:
+    contract: str
+    mutator: str
+    line: int
+    line_text: str
+    old: str
+    new: str
+    verdict: str  # killed, survived, equivalent, uncompilable
+
+    def key(self) -> tuple:
+        return (self.contract, self.mutator, self.line, self.old, self.new)
+
+
+@dataclass
+class ContractResult:
+    contract: str
+    path: str
+    mutants: list[Mutant] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, verdict: str) -> int:
+        return sum(m.verdict == verdict for m in self.mutants)
+
+    @property
+    def compiled(self) -> int:
+        return len(self.mutants) - self.count("uncompilable")
+
+
+def load_equivalents() -> list[dict]:
+    return json.loads(EQUIVALENTS_PATH.read_text()) if EQUIVALENTS_PATH.exists() else []
+
+
+def _equivalent_keys(entries: list[dict], sources: dict[str, list[str]]) -> tuple[set, list[dict]]:
+    """The keys of entries whose source line still reads as recorded, and the stale entries."""
+    keys, stale = set(), []
+    for entry in entries:
+        lines = sources.get(entry["contract"])
+        line = entry["line"]
+        if lines is None or line > len(lines) or lines[line - 1].strip() != entry["line_text"]:
+            stale.append(entry)
+            continue
+        keys.add((entry["contract"], entry["mutator"], line, entry["old"], entry["new"]))
+    return keys, stale
+
+
+def parse_campaign_log(log: str, contract: str, source_lines: list[str]) -> list[Mutant]:
+    mutants = []
+    for match in MUTANT_LINE.finditer(ANSI.sub("", log)):
+        line = int(match["line"])
+        verdict = {"CAUGHT": "killed", "UNCAUGHT": "survived", "COMPILATION FAILURE": "uncompilable"}[match["verdict"]]
+        line_text = source_lines[line - 1].strip() if line <= len(source_lines) else ""
+        mutants.append(Mutant(contract, match["mutator"], line, line_text, match["old"], match["new"], verdict))
+    return mutants
+
+
+# Relative cost of each mutator on TrackRegistry (mutants that compile, times a compile and a
+# test run; the uncompilable ones cost a parse): how the mutators are split between workers.
+MUTATOR_WEIGHTS = {"ROR": 140, "RR": 80, "MIA": 60, "SBR": 50, "CR": 40, "FHR": 15, "MVIE": 18, "AOR": 12,
+                   "UOR": 12, "LIR": 9, "LOR": 8, "MVIV": 3, "MWA": 3, "ASOR": 1, "BOR": 1}  # fmt: skip
+
+
+def mutator_groups(mutators: list[str], groups: int) -> list[list[str]]:
+    """``mutators`` split into ``groups`` of about equal weight (largest first, onto the lightest)."""
+    split: list[list[str]] = [[] for _ in range(groups)]
+    for name in sorted(mutators, key=lambda m: -MUTATOR_WEIGHTS.get(m, 10)):
+        min(split, key=lambda g: sum(MUTATOR_WEIGHTS.get(m, 10) for m in g)).append(name)
+    return [g for g in split if g]
+
+
+def all_mutators() -> list[str]:
+    from slither.tools.mutator.mutators import all_mutators as module
+    from slither.tools.mutator.mutators.abstract_mutator import AbstractMutator
+
+    return sorted(getattr(module, name).NAME for name in dir(module)
+                  if isinstance(getattr(module, name), type) and issubclass(getattr(module, name), AbstractMutator)
+                  and getattr(module, name) is not AbstractMutator)  # fmt: skip
+
+
+def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env: dict, timeout: int) -> tuple[str, float]:
+    """One slither-mutate run (one contract, some mutators) in ``scratch``; returns (log, seconds)."""
+    output = scratch / "build" / "mutation" / f"{contract}-{'-'.join(mutators)}"
+    test_cmd = f"{sys.executable} tools/mutation.py --test-contracts"
+    command = ["slither-mutate", str(path), "--contract-names", contract, "--test-cmd", test_cmd, "--timeout",
+               str(timeout), "--output-dir", str(output), "--comprehensive", "-v", "--mutators-to-run",
+               ",".join(mutators), *SLITHER_ARGS]  # fmt: skip
+    print(f"== slither-mutate {path} ({contract}) mutators {','.join(mutators)} in {scratch.name}", flush=True)
+    started = time.monotonic()
+    log_path = ROOT / "build" / "mutation" / f"{contract}-{'-'.join(mutators)}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as out:  # written as it goes: `tail -f` shows the progress
+        process = subprocess.Popen(command, cwd=scratch, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # fmt: skip
+        RUNNING.add(process)
+        try:
+            process.wait()
+        finally:
+            RUNNING.discard(process)
+    log = log_path.read_text()
+    if "Test suite fails" in log or "Traceback" in log:
+        raise RuntimeError(f"slither-mutate failed on {contract}; log in build/mutation/{contract}-*.log")
+    seconds = time.monotonic() - started
+    print(f"   {contract} {','.join(mutators)}: {len(MUTANT_LINE.findall(ANSI.sub('', log)))} mutants in {seconds:.0f} s",
+          flush=True)  # fmt: skip
+    return log, seconds
+
+
+def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
+    """slither-mutate on every contract, its mutators split over one worker per scratch copy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = tool_environment()
+    env["QFZZ_MUTATION_BROWNIE"] = "1" if args.brownie else "0"
+    for scratch in scratches:  # the unmutated build every mutant's compile starts from
+        subprocess.run(["forge", "build"], cwd=scratch, env=env, check=True, capture_output=True)
+    timeout = BROWNIE_TIMEOUT_SECONDS if args.brownie else FORGE_TIMEOUT_SECONDS
+    mutators = args.mutators.split(",") if args.mutators else list(QUICK_MUTATORS) if args.quick else all_mutators()
+    targets = [(p, c) for p, c in contracts_to_mutate(scratches[0]) if not args.contracts or c in args.contracts]
+    work = [(p, c, g) for p, c in targets for g in mutator_groups(mutators, len(scratches))]
+    work.sort(key=lambda item: -sum(MUTATOR_WEIGHTS.get(m, 10) for m in item[2]))
+    free = list(scratches)
+
+    def run(item):
+        scratch = free.pop()
+        try:
+            return item, _campaign(scratch, item[0], item[1], item[2], env, timeout)
+        finally:
+            free.append(scratch)
+
+    pool = ThreadPoolExecutor(max_workers=len(scratches))
+    try:
+        done = list(pool.map(run, work))
+    except BaseException:
+        _stop_running()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    results = {}
+    for (path, contract, _), (log, seconds) in done:
+        result = results.setdefault(contract, ContractResult(contract, str(path)))
+        source_lines = (scratches[0] / path).read_text().splitlines()
+        result.mutants += parse_campaign_log(log, contract, source_lines)
+        result.seconds += seconds
+    results = list(results.values())
+    sources = {r.contract: (scratches[0] / r.path).read_text().splitlines() for r in results}
+    keys, stale = _equivalent_keys(load_equivalents(), sources)
+    for entry in stale:
+        print(f"   stale equivalent (its line changed; judge it again): {entry['contract']} line {entry['line']} "
+              f"{entry['mutator']} {entry['old']!r} -> {entry['new']!r}")  # fmt: skip
+    for result in results:
+        for mutant in result.mutants:
+            if mutant.verdict == "survived" and mutant.key() in keys:
+                mutant.verdict = "equivalent"
+        print(f"   {result.contract}: {result.compiled} mutants compiled ({result.count('uncompilable')} did not), "
+              f"{result.count('killed')} killed, {result.count('equivalent')} equivalent", flush=True)  # fmt: skip
+    return results
+
+
+def _stop_running() -> None:
+    """On an interrupt: stop each slither-mutate run and the forge/solc it started (one group each)."""
+    for process in list(RUNNING):
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def test_contracts() -> int:
+    """The test command slither-mutate runs per mutant (from the scratch copy's root)."""
+    forge = subprocess.run(["forge", "test", "--fail-fast"], capture_output=True)
+    if forge.returncode != 0 or os.environ.get("QFZZ_MUTATION_BROWNIE") != "1":
+        return forge.returncode
+    return subprocess.run(list(BROWNIE_STAGE), capture_output=True).returncode
+
+
+# ---- Python: mutmut ------------------------------------------------------------------------------
+
+
+@dataclass
+class ModuleResult:
+    module: str
+    statuses: dict[str, str]  # mutant name -> mutmut status
+
+    def count(self, *statuses: str) -> int:
+        return sum(s in statuses for s in self.statuses.values())
+
+    @property
+    def tested(self) -> int:
+        return len(self.statuses) - self.count("skipped")
+
+    @property
+    def killed(self) -> int:
+        return self.count("killed", "timeout", "caught by type check")
+
+
+def run_python(scratch: Path, args) -> list[ModuleResult]:
+    from mutmut.stats import status_by_exit_code
+
+    env = tool_environment()
+    env.pop("FOUNDRY_PROFILE")
+    print("== brownie compile (the artifacts tests/chain deploys)", flush=True)
+    subprocess.run(["brownie", "compile"], cwd=scratch, env=env, check=True, capture_output=True)
+    print("== mutmut run", flush=True)
+    command = ["mutmut", "run", "--max-children", str(args.jobs)]
+    done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True)
+    (ROOT / "build" / "mutation").mkdir(parents=True, exist_ok=True)
+    (ROOT / "build" / "mutation" / "mutmut.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        sys.exit(f"mutmut failed (exit {done.returncode}); log in build/mutation/mutmut.log")
+    results = []
+    for meta in sorted((scratch / "mutants").rglob("*.py.meta")):
+        relative = meta.relative_to(scratch / "mutants").with_suffix("").with_suffix("")
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        statuses = {name: status_by_exit_code[code] for name, code in codes.items()}
+        results.append(ModuleResult(".".join(relative.parts), statuses))
+    survivors = subprocess.run(["mutmut", "results"], cwd=scratch, env=env, capture_output=True, text=True).stdout
+    (ROOT / "build" / "mutation" / "mutmut-survivors.txt").write_text(survivors)
+    for mutant in (line.split(":")[0].strip() for line in survivors.splitlines() if ": survived" in line):
+        diff = subprocess.run(["mutmut", "show", mutant], cwd=scratch, env=env, capture_output=True, text=True)
+        with open(ROOT / "build" / "mutation" / "mutmut-survivors.txt", "a") as out:
+            out.write(diff.stdout + "\n")
+    return results
+
+
+# ---- results -------------------------------------------------------------------------------------
+
+
+def _share(killed: int, total: int) -> float:
+    return round(killed / total, 4) if total else 1.0
+
+
+def figures(contracts: list[ContractResult], modules: list[ModuleResult], args, wall: dict) -> dict:
+    out: dict[str, float | int | str] = {"mode": "quick" if args.quick else "full"}
+    if contracts:
+        out["contracts_mutators"] = args.mutators or (",".join(QUICK_MUTATORS) if args.quick else "all")
+        totals = {"mutants": 0, "killed": 0, "survived": 0, "equivalent": 0, "uncompilable": 0}
+        for result in contracts:
+            counts = {
+                "mutants": result.compiled, "killed": result.count("killed"), "survived": result.count("survived"),
+                "equivalent": result.count("equivalent"), "uncompilable": result.count("uncompilable"),
+            }  # fmt: skip
+            for name, value in counts.items():
+                out[f"{result.contract}_{name}"] = value
+                totals[name] += value
+            out[f"{result.contract}_killed_share"] = _share(counts["killed"], counts["mutants"] - counts["equivalent"])
+            out[f"{result.contract}_wall_seconds"] = round(result.seconds)
+        for name, value in totals.items():
+            out[f"contracts_{name}"] = value
+        out["contracts_killed_share"] = _share(totals["killed"], totals["mutants"] - totals["equivalent"])
+        out["contracts_killed_share_raw"] = _share(totals["killed"], totals["mutants"])
+        out["contracts_wall_seconds"] = round(wall["contracts"])
+        tried = max(1, totals["mutants"] + totals["uncompilable"])
+        out["contracts_jobs"] = args.jobs
+        out["contracts_seconds_per_mutant"] = round(wall["contracts"] / tried, 1)  # wall, all workers together
+        out["contracts_worker_seconds_per_mutant"] = round(sum(r.seconds for r in contracts) / tried, 1)
+    if modules:
+        totals = {"mutants": 0, "killed": 0, "survived": 0, "no_tests": 0, "timeout": 0}
+        for result in modules:
+            counts = {"mutants": result.tested, "killed": result.killed, "survived": result.count("survived"),
+                      "no_tests": result.count("no tests"), "timeout": result.count("timeout")}  # fmt: skip
+            for name, value in counts.items():
+                out[f"{result.module}_{name}"] = value
+                totals[name] += value
+            out[f"{result.module}_killed_share"] = _share(result.killed, result.tested)
+        for name, value in totals.items():
+            out[f"python_{name}"] = value
+        out["python_killed_share"] = _share(totals["killed"], totals["mutants"])
+        out["python_wall_seconds"] = round(wall["python"])
+    return out
+
+
+def survivors_report(contracts: list[ContractResult]) -> None:
+    for result in contracts:
+        for mutant in result.mutants:
+            if mutant.verdict == "survived":
+                print(f"   SURVIVED {mutant.contract}:{mutant.line} [{mutant.mutator}] {mutant.line_text[:60]!r}: "
+                      f"{mutant.old[:80]!r} -> {mutant.new[:80]!r}")  # fmt: skip
+    path = ROOT / "build" / "mutation" / "contract-mutants.json"
+    path.write_text(json.dumps([m.__dict__ for r in contracts for m in r.mutants], indent=1) + "\n")
+
+
+def update_docs() -> None:
+    """Rewrite the equivalents table in docs/mutation.md from tools/mutation_equivalents.json."""
+    rows = ["| Contract | Line | Mutator | Original | Mutant | Why it is equivalent |", "|---|---|---|---|---|---|"]
+    for entry in load_equivalents():
+        cell = lambda text: "`" + " ".join(text.split()).replace("|", "\\|")[:90] + "`"  # noqa: E731
+        rows.append(f"| {entry['contract']} | {entry['line']} | {entry['mutator']} | {cell(entry['old'])} | "
+                    f"{cell(entry['new'])} | {entry['why']} |")  # fmt: skip
+    text = DOC_PATH.read_text()
+    begin, end = "<!-- equivalents:begin -->", "<!-- equivalents:end -->"
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    DOC_PATH.write_text(head + begin + "\n" + "\n".join(rows) + "\n" + end + tail)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"contract mutators {','.join(QUICK_MUTATORS)} only")
+    parser.add_argument("--only", choices=("contracts", "python"), help="run one half")
+    parser.add_argument("--contracts", nargs="*", help="contract names (default: every contract)")
+    parser.add_argument("--mutators", help="slither-mutate mutators, comma-separated (default: all)")
+    parser.add_argument("--brownie", action="store_true", help="Brownie contract tests after forge (slow)")
+    parser.add_argument("--jobs", type=int, default=2, help="workers: scratch copies for slither-mutate, mutmut children")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument("--test-contracts", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--update-docs", action="store_true", help="rewrite docs/mutation.md's equivalents table")
+    args = parser.parse_args()
+    if args.test_contracts:
+        sys.exit(test_contracts())
+    if args.update_docs:
+        update_docs()
+        return
+    scratches = [Path(tempfile.mkdtemp(prefix="qfzz-mutation-")) for _ in range(max(1, args.jobs))]
+    scratch = scratches[0]
+    started, wall, contracts, modules = time.monotonic(), {}, [], []
+    try:
+        for copy in scratches:
+            scratch_copy(copy)
+        print(f"scratch copies: {' '.join(map(str, scratches))}", flush=True)
+        if args.only in (None, "contracts"):
+            began = time.monotonic()
+            contracts = run_contracts(scratches, args)
+            wall["contracts"] = time.monotonic() - began
+            survivors_report(contracts)
+        if args.only in (None, "python"):
+            began = time.monotonic()
+            modules = run_python(scratch, args)
+            wall["python"] = time.monotonic() - began
+    finally:
+        _stop_running()
+        if not args.keep:
+            for copy in scratches:
+                shutil.rmtree(copy, ignore_errors=True)
+    result = figures(contracts, modules, args, wall)
+    result["wall_seconds"] = round(time.monotonic() - started)
+    path = write_results("mutation", result)
+    print(json.dumps(result, indent=2, sort_keys=True))
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
