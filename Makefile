@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/qfzz-bin:$(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.venv/solcx
 
-.PHONY: install demo test forge-test analyze bench compile chain-up chain-down deploy abi clean
+.PHONY: install demo test forge-test analyze bench mutation compile chain-up chain-down deploy abi clean
 
 install:
 	@tools/bootstrap.sh
@@ -34,6 +34,14 @@ forge-test: install
 ## slither on every contract; fails on a medium or high finding (triage: docs/security.md).
 analyze: install
 	@for contract in contracts/*.sol; do slither "$$contract" --fail-medium 2>&1 | grep -v "running$$"; done
+
+## Mutation testing (not part of `make test`: an hour or more on 2 busy cores): slither-mutate on every
+## contract, mutmut on the Python core, in scratch copies; writes benchmarks/results/mutation.json
+## (docs/mutation.md). `make mutation QUICK=1`: a sample of the contract mutants and of the Python
+## modules, for iterating; `ONLY=contracts` or `ONLY=python` one half; MUTATION_ARGS for the rest.
+MUTATION_FLAGS := $(if $(QUICK),--quick,) $(if $(ONLY),--only $(ONLY),) $(MUTATION_ARGS)
+mutation: install
+	nice -n 10 python tools/mutation.py $(MUTATION_FLAGS)
 
 bench: compile
 	python benchmarks/bench_gas.py

@@ -430,7 +430,8 @@ def main() -> None:
     if args.update_docs:
         update_docs()
         return
-    scratches = [Path(tempfile.mkdtemp(prefix="qfzz-mutation-")) for _ in range(max(1, args.jobs))]
+    copies = max(1, args.jobs) if args.only in (None, "contracts") else 1  # one per slither-mutate worker
+    scratches = [Path(tempfile.mkdtemp(prefix="qfzz-mutation-")) for _ in range(copies)]
     scratch = scratches[0]
     started, wall, contracts, modules = time.monotonic(), {}, [], []
     try:

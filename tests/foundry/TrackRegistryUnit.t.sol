@@ -81,6 +81,31 @@ contract TrackRegistryUnitTest is RegistryTest {
         registry.registerTrack(audioHash, "salt", content, metadata, noParents());
     }
 
+    function test_aRevealIsOpenUntilOneDayAfterTheCommitmentToTheSecond() public {
+        bytes32 onTime = newAudio();
+        bytes32 late = newAudio();
+        commit(onTime, artist, "salt");
+        bytes32 lateCommitment = commit(late, artist, "salt");
+        vm.roll(block.number + 1);
+        vm.warp(START_TIME + 1 days);
+        reveal(artist, onTime, "salt", noParents());
+        vm.warp(START_TIME + 1 days + 1);
+        expectRevert(
+            abi.encodeWithSelector(ITrackRegistry.CommitmentExpired.selector, lateCommitment, START_TIME + 1 days)
+        );
+        reveal(artist, late, "salt", noParents());
+    }
+
+    function test_aRevealInTheCommitmentsBlockIsTooNew() public {
+        bytes32 audioHash = newAudio();
+        bytes32 commitment = commit(audioHash, artist, "salt");
+        vm.warp(block.timestamp + 12); // a later time does not make a later block
+        expectRevert(abi.encodeWithSelector(ITrackRegistry.CommitmentTooNew.selector, commitment, uint40(START_BLOCK)));
+        reveal(artist, audioHash, "salt", noParents());
+        vm.roll(block.number + 1);
+        reveal(artist, audioHash, "salt", noParents());
+    }
+
     function test_theZeroAudioHashIsRefused() public {
         commit(0, artist, "salt");
         nextBlock();
@@ -187,6 +212,26 @@ contract TrackRegistryUnitTest is RegistryTest {
         vm.prank(HEIR);
         registry.acceptAttributionTransfer(audioHash);
         check(registry.getTrack(older).artist == artist, "other tracks are untouched");
+    }
+
+    function test_aCommitmentInTheSameBlockDoesNotTakeOver() public {
+        bytes32 audioHash = newAudio();
+        commit(audioHash, artist, "artist");
+        commit(audioHash, COPIER, "copier");
+        nextBlock();
+        reveal(COPIER, audioHash, "copier", noParents());
+        expectRevert(abi.encodeWithSelector(ITrackRegistry.TrackAlreadyRegistered.selector, audioHash, COPIER));
+        reveal(artist, audioHash, "artist", noParents());
+        nextBlock();
+        bytes32 newer = newAudio();
+        commit(newer, COPIER, "copier");
+        nextBlock();
+        commit(newer, artist, "artist");
+        nextBlock();
+        reveal(COPIER, newer, "copier", noParents());
+        expectRevert(abi.encodeWithSelector(ITrackRegistry.TrackAlreadyRegistered.selector, newer, COPIER));
+        reveal(artist, newer, "artist", noParents());
+        check(registry.getTrack(audioHash).artist == COPIER && registry.getTrack(newer).artist == COPIER, "held");
     }
 
     function test_aTakeOverWithParentsStoresItsOwnParents() public {
