@@ -55,34 +55,33 @@ contract RecommendationOracle is IRecommendationOracle, Ownable2Step {
 
     /// @inheritdoc IRecommendationOracle
     function anchor(
-        uint64 epoch,
-        bytes32 root,
-        uint64 leafCount,
-        uint32 version,
+        Batch calldata batch,
         uint256 committeeId,
         uint256 signers,
         bytes calldata signature,
         bytes calldata aggregatePublicKey,
         bytes calldata nonSignerKeys
     ) external {
+        uint64 epoch = batch.epoch;
         uint64 current = currentEpoch();
         if (epoch >= current) revert EpochNotClosed(epoch, current);
         bytes32 anchored = _anchors[epoch];
         if (anchored != bytes32(0)) revert AlreadyAnchored(epoch, anchored);
-        if (root == bytes32(0) || leafCount == 0) revert EmptyBatch();
-        ModelVersion memory model = _versions[version];
+        if (batch.root == bytes32(0) || batch.leafCount == 0) revert EmptyBatch();
+        ModelVersion memory model = _versions[batch.modelVersion];
         if (model.activationEpoch == 0 || epoch < model.activationEpoch
             || (model.supersededAtEpoch != 0 && epoch >= model.supersededAtEpoch)) {
-            revert ModelVersionNotActive(version, epoch);
+            revert ModelVersionNotActive(batch.modelVersion, epoch);
         }
         bytes memory signersKey = _signersKey(epoch, committeeId, signers, aggregatePublicKey, nonSignerKeys);
         _requireLength(signature, G1_LENGTH);
-        bytes memory message = abi.encodePacked(batchMessage(epoch, root, leafCount, version));
-        if (!BLS12381.verify(signature, signersKey, message, BLS12381.SIGNATURE_DST)) {
+        if (!BLS12381.verify(signature, signersKey, abi.encodePacked(batchMessage(batch)), BLS12381.SIGNATURE_DST)) {
             revert InvalidAggregateSignature();
         }
-        _anchors[epoch] = root;
-        emit BatchAnchored(epoch, root, leafCount, version, signers, committeeId, msg.sender);
+        _anchors[epoch] = batch.root;
+        emit BatchAnchored(
+            epoch, batch.root, batch.leafCount, batch.modelVersion, batch.inputs, signers, committeeId, msg.sender
+        );
     }
 
     /// @dev The aggregate key of `signers`: the committee's, minus each non-signer's.
@@ -159,7 +158,7 @@ contract RecommendationOracle is IRecommendationOracle, Ownable2Step {
         if ((msg.sender != leaving.operator && msg.sender != owner()) || latest.members & bit == 0) {
             revert NotMember(index, msg.sender);
         }
-        if (keccak256(publicKey) != leaving.keyHash) revert NonSignerKeysMismatch(index);
+        if (keccak256(publicKey) != leaving.keyHash) revert PublicKeyMismatch(index);
         if (latest.size == 1) revert LastMember(index);
         _operators[leaving.operator] = OPERATOR_APPROVED;
         emit MemberLeft(index, leaving.operator, currentEpoch() + 1);
@@ -218,8 +217,8 @@ contract RecommendationOracle is IRecommendationOracle, Ownable2Step {
     }
 
     /// @inheritdoc IRecommendationOracle
-    function batchMessage(uint64 epoch, bytes32 root, uint64 leafCount, uint32 version) public view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), epoch, root, leafCount, version));
+    function batchMessage(Batch calldata batch) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), batch));
     }
 
     /// @inheritdoc IRecommendationOracle

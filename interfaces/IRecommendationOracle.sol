@@ -31,6 +31,21 @@ interface IRecommendationOracle {
         uint16 size;
     }
 
+    /// @notice What a batch is: an epoch's receipts under a model version, computed from inputs.
+    /// @param epoch The epoch the receipts belong to.
+    /// @param root The OpenZeppelin standard-tree Merkle root of the receipts.
+    /// @param leafCount The number of receipts.
+    /// @param modelVersion The model version they were computed with.
+    /// @param inputs SHA-256 of the epoch's inputs document (its raw CIDv1 digest), from which
+    /// every member recomputed the receipts.
+    struct Batch {
+        uint64 epoch;
+        bytes32 root;
+        uint64 leafCount;
+        uint32 modelVersion;
+        bytes32 inputs;
+    }
+
     /// @notice A model version: from `activationEpoch` until the next version's activation.
     struct ModelVersion {
         uint64 activationEpoch;
@@ -55,6 +70,7 @@ interface IRecommendationOracle {
         bytes32 root,
         uint64 leafCount,
         uint32 indexed modelVersion,
+        bytes32 inputs,
         uint256 signers,
         uint256 committeeId,
         address anchoredBy
@@ -80,6 +96,8 @@ interface IRecommendationOracle {
     error NonSignerKeysMismatch(uint256 member);
     /// @notice The aggregate signature does not verify for these fields and signers.
     error InvalidAggregateSignature();
+    /// @notice The key passed is not member `index`'s.
+    error PublicKeyMismatch(uint256 index);
     /// @notice `caller` may not join (not approved by the owner, or already a member).
     error NotApprovedOperator(address caller);
     /// @notice The proof of possession does not verify for this key: it could be a rogue key.
@@ -100,21 +118,15 @@ interface IRecommendationOracle {
     /// does); the aggregate signature is the authority.
     /// Emits {BatchAnchored}. Reverts {EpochNotClosed}, {AlreadyAnchored}, {EmptyBatch},
     /// {ModelVersionNotActive}, {WrongCommittee}, {AggregateKeyMismatch}, {UnknownSigners},
-    /// {QuorumNotReached}, {NonSignerKeysMismatch}, {InvalidAggregateSignature}.
-    /// @param epoch The epoch the receipts belong to.
-    /// @param root The OpenZeppelin standard-tree Merkle root of the epoch's receipts.
-    /// @param leafCount The number of receipts.
-    /// @param modelVersion The model version the receipts were computed with.
-    /// @param committeeId The committee serving `epoch`.
+    /// {QuorumNotReached}, {NonSignerKeysMismatch}, {InvalidAggregateSignature}, {InvalidKeyLength}.
+    /// @param batch The epoch, root, receipt count, model version and inputs digest.
+    /// @param committeeId The committee serving the epoch.
     /// @param signers Bitmap of the members whose signatures are aggregated.
     /// @param signature The aggregate G1 signature (128 bytes, EIP-2537).
     /// @param aggregatePublicKey The committee's aggregate G2 key (256 bytes), checked by hash.
     /// @param nonSignerKeys The G2 keys (256 bytes each) of the committee's non-signers, in member order.
     function anchor(
-        uint64 epoch,
-        bytes32 root,
-        uint64 leafCount,
-        uint32 modelVersion,
+        Batch calldata batch,
         uint256 committeeId,
         uint256 signers,
         bytes calldata signature,
@@ -183,12 +195,9 @@ interface IRecommendationOracle {
     function modelVersion(uint32 version) external view returns (ModelVersion memory);
 
     /// @notice The message members sign for a batch (what `anchor` verifies).
-    /// @param epoch The epoch.
-    /// @param root The Merkle root.
-    /// @param leafCount The number of receipts.
-    /// @param version The model version.
+    /// @param batch The batch.
     /// @return The 32-byte message hashed to G1.
-    function batchMessage(uint64 epoch, bytes32 root, uint64 leafCount, uint32 version) external view returns (bytes32);
+    function batchMessage(Batch calldata batch) external view returns (bytes32);
 
     /// @notice Unix time epoch 0 started at.
     /// @return The time.

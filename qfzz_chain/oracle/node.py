@@ -153,7 +153,7 @@ class Node:
 
         self.config = config
         self.bls = bls
-        self.secret_key = bls.SecretKey.from_bytes(config.bls_key)
+        self.secret_key = bls.secret_key_from_bytes(config.bls_key)
         self.public_key = bls.public_key(self.secret_key)
         from eth_account import Account
 

@@ -22,7 +22,7 @@ from qfzz_chain.oracle.chain import RecommendationOracle
 from qfzz_chain.oracle.errors import VerificationError
 from qfzz_chain.oracle.receipts import ReceiptFile, fixed_point, lastfm_item_id, leaf_hash
 from qfzz_chain.oracle.tree import verify_proof
-from qfzz_chain.zk.commitments import commit
+from qfzz_chain.zk.commitments import make_commitment
 
 RAW, SHA2_256 = 0x55, 0x12
 
@@ -49,7 +49,7 @@ def verify_receipt(
 ) -> Custody:  # fmt: skip
     receipt, custody = file.receipt, Custody()
 
-    if commit(file.salt, file.listener.encode()) != receipt.listener_commitment:
+    if make_commitment(file.salt, file.listener.encode()) != receipt.listener_commitment:
         raise VerificationError("listener", f"the commitment is not {file.listener!r} with this salt (wrong salt or listener)")
     custody.add("listener", listener=file.listener, commitment="0x" + receipt.listener_commitment.hex())
 
