@@ -62,6 +62,20 @@ contract RecommendationOracle is IRecommendationOracle, Ownable2Step {
         bytes calldata aggregatePublicKey,
         bytes calldata nonSignerKeys
     ) external {
+        _requireAnchorable(batch);
+        bytes memory signersKey = _signersKey(batch.epoch, committeeId, signers, aggregatePublicKey, nonSignerKeys);
+        _requireLength(signature, G1_LENGTH);
+        if (!BLS12381.verify(signature, signersKey, abi.encodePacked(batchMessage(batch)), BLS12381.SIGNATURE_DST)) {
+            revert InvalidAggregateSignature();
+        }
+        _anchors[batch.epoch] = batch.root;
+        emit BatchAnchored(
+            batch.epoch, batch.root, batch.leafCount, batch.modelVersion, batch.inputs, signers, committeeId, msg.sender
+        );
+    }
+
+    /// @dev A closed epoch not anchored yet, a batch with receipts, the epoch's model version.
+    function _requireAnchorable(Batch calldata batch) private view {
         uint64 epoch = batch.epoch;
         uint64 current = currentEpoch();
         if (epoch >= current) revert EpochNotClosed(epoch, current);
@@ -73,15 +87,6 @@ contract RecommendationOracle is IRecommendationOracle, Ownable2Step {
             || (model.supersededAtEpoch != 0 && epoch >= model.supersededAtEpoch)) {
             revert ModelVersionNotActive(batch.modelVersion, epoch);
         }
-        bytes memory signersKey = _signersKey(epoch, committeeId, signers, aggregatePublicKey, nonSignerKeys);
-        _requireLength(signature, G1_LENGTH);
-        if (!BLS12381.verify(signature, signersKey, abi.encodePacked(batchMessage(batch)), BLS12381.SIGNATURE_DST)) {
-            revert InvalidAggregateSignature();
-        }
-        _anchors[epoch] = batch.root;
-        emit BatchAnchored(
-            epoch, batch.root, batch.leafCount, batch.modelVersion, batch.inputs, signers, committeeId, msg.sender
-        );
     }
 
     /// @dev The aggregate key of `signers`: the committee's, minus each non-signer's.

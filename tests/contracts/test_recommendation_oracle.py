@@ -74,9 +74,10 @@ def signed(oracle, members, batch: BatchHeader, signers=None) -> dict:
     signature = bls.aggregate_signatures([bls.sign(m.secret, message) for m in signers])
     committee_id, (_, bitmap, *_) = oracle.committeeAt(batch.epoch)
     chosen = sum(1 << members.index(m) for m in signers)
-    missing = b"".join(m.key for i, m in enumerate(members) if bitmap >> i & 1 and m not in signers)
+    serving = [m for i, m in enumerate(members) if bitmap >> i & 1]
+    missing = b"".join(m.key for m in serving if m not in signers)
     return {"batch": batch.as_tuple(), "committeeId": committee_id, "signers": chosen,
-            "signature": bls.to_eip2537(signature), "aggregatePublicKey": aggregate_key(members),
+            "signature": bls.to_eip2537(signature), "aggregatePublicKey": aggregate_key(serving),
             "nonSignerKeys": missing}  # fmt: skip
 
 
