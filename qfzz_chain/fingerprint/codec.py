@@ -41,8 +41,9 @@ ITEM_HOP_SAMPLES = 1365  # frame 4096, overlap 4096 - 4096 // 3
 FIRST_ITEM_SAMPLES = 4096 + 19 * ITEM_HOP_SAMPLES  # 20 frames: 5-tap chroma filter, 16-wide classifiers
 ITEM_SECONDS = ITEM_HOP_SAMPLES / SAMPLE_RATE_HZ  # 0.1238 s
 
-# The item Chromaprint emits for a window with no chroma energy at all: digital silence (and
-# sound below its normalisation floor). Padding is made of it, so comparisons ignore it.
+# The item Chromaprint emits when none of its filters responds over a window: digital silence,
+# sound below its normalisation floor, and some long steady tones. Padding longer than 2.6 s is
+# made of it, and it says nothing about which recording it came from: comparisons leave it out.
 SILENCE_ITEM = 627_964_279
 
 _BITS = np.arange(32, dtype=np.uint32)
@@ -81,7 +82,7 @@ class Fingerprint:
 
     @property
     def audible_items(self) -> int:
-        """Items that are not Chromaprint's silence item: the ones that carry evidence."""
+        """Items other than ``SILENCE_ITEM``: the ones that tell recordings apart."""
         return int(np.count_nonzero(self.items != SILENCE_ITEM))
 
     @property
@@ -96,15 +97,18 @@ class Fingerprint:
     def from_metadata(cls, value: Mapping[str, Any]) -> Fingerprint:
         """Read :meth:`to_metadata`'s object back; :class:`InvalidFingerprintError` names what is wrong."""
         if not isinstance(value, Mapping):
-            raise InvalidFingerprintError(f"a stored fingerprint must be a JSON object, not {type(value).__name__}")
+            kind = type(value).__name__
+            raise InvalidFingerprintError(f"a stored fingerprint must be a JSON object, not {kind}")
         if set(value) != {"algorithm", "data", "duration_seconds"}:
             raise InvalidFingerprintError(
                 f"a stored fingerprint has the keys algorithm, data, duration_seconds; got {sorted(value)}"
             )
         if value["algorithm"] != ALGORITHM:
-            raise InvalidFingerprintError(f"unknown fingerprint algorithm {value['algorithm']!r} (expected {ALGORITHM!r})")
+            algorithm = value["algorithm"]
+            raise InvalidFingerprintError(f"unknown fingerprint algorithm {algorithm!r} (expected {ALGORITHM!r})")
         duration = value["duration_seconds"]
-        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not math.isfinite(duration) or duration < 0:
+        number = isinstance(duration, (int, float)) and not isinstance(duration, bool)
+        if not number or not math.isfinite(duration) or duration < 0:
             raise InvalidFingerprintError(f"fingerprint duration_seconds must be a non-negative number, not {duration!r}")
         if not isinstance(value["data"], str):
             raise InvalidFingerprintError("fingerprint data must be a base64url string")

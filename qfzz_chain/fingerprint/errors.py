@@ -39,13 +39,17 @@ class UndecodableAudioError(FingerprintError):
 class AudioTooShortError(FingerprintError):
     """The audio holds too little sound for a fingerprint that near-duplicate checks can trust.
 
-    ``duration_seconds`` is the file's length, ``audible_seconds`` how much of it is not digital
-    silence (as Chromaprint sees it), ``minimum_seconds`` what a fingerprint needs.
+    ``duration_seconds`` is the file's length, ``audible_seconds`` about how much of it the
+    fingerprint can use (not silence, nor a steady tone Chromaprint cannot tell from silence),
+    ``minimum_seconds`` what registration needs.
     """
 
     def __init__(self, path: str, duration_seconds: float, audible_seconds: float, minimum_seconds: float):
         if audible_seconds + 0.5 < duration_seconds:
-            heard = f"{duration_seconds:.1f} s long with only about {audible_seconds:.1f} s of sound"
+            heard = (
+                f"{duration_seconds:.1f} s long, but only about {audible_seconds:.1f} s of it is sound a "
+                "fingerprint can use (the rest is silence or a steady tone)"
+            )
         else:
             heard = f"{duration_seconds:.1f} s long"
         super().__init__(

@@ -105,9 +105,10 @@ def compute_fingerprints(
     files = [_checked_file(path) for path in paths]
     if len(files) <= 1:
         return [_fingerprint_one(executable, file, str(path), max_seconds) for file, path in zip(files, paths)]
+    names = [str(path) for path in paths]
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda pair: _fingerprint_one(executable, pair[0], str(pair[1]), max_seconds),
-                             zip(files, paths)))  # fmt: skip
+        runs = [pool.submit(_fingerprint_one, executable, file, name, max_seconds) for file, name in zip(files, names)]
+        return [run.result() for run in runs]  # in order; the first failing file's error
 
 
 def _fingerprint_one(executable: str, file: Path, name: str, max_seconds: int) -> Fingerprint:
@@ -127,8 +128,8 @@ def _checked_file(path: str | Path) -> Path:
 def _run(executable: str, file: Path, max_seconds: int) -> tuple[subprocess.CompletedProcess, list[str]]:
     command = [executable, "-raw", "-json", "-length", str(int(max_seconds)), str(file.resolve())]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
-                              env={**os.environ, "LC_ALL": "C"})  # fmt: skip
+        environment = {**os.environ, "LC_ALL": "C"}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, env=environment)
     except subprocess.TimeoutExpired as exc:
         raise FpcalcError(f"fpcalc took more than {TIMEOUT_SECONDS:.0f} s on {file}") from exc
     except OSError as exc:
