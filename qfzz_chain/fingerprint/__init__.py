@@ -4,7 +4,7 @@ track is recognised as that track (issue 8, "One audio, one owner").
 Three steps, the first at the edge and the others pure::
 
     fingerprint = fingerprint_file("song.flac")          # runs Chromaprint's fpcalc
-    metadata["fingerprint"] = fingerprint.to_metadata()  # ~3.5-5.5 KB for 3 minutes
+    metadata["fingerprint"] = fingerprint.to_metadata()  # about 5.6 KB for 3 minutes
     matches = find_near_duplicates(fingerprint, ((track_id, Fingerprint.from_metadata(m)) for ...))
 
 How the comparison works and how its threshold was measured: docs/fingerprint.md.

@@ -1,8 +1,8 @@
 """Fingerprinting an audio file with Chromaprint's ``fpcalc`` (the subprocess edge).
 
 ``fpcalc -raw -json`` decodes with FFmpeg (WAV, FLAC, OGG, MP3 and whatever else FFmpeg reads),
-resamples to 11,025 Hz mono and prints the raw items; it takes about 0.1 s for a 10 s file and
-0.3 to 0.5 s for a 3-minute one here (benchmarks/results/fingerprint.json).
+resamples to 11,025 Hz mono and prints the raw items: 0.08 s of CPU for a 10 s file, most of it
+starting FFmpeg, and 0.34 s for a 3-minute one (docs/fingerprint.md, "Timings").
 
 Exit status: 0 is success, 2 a fatal error, 3 a non-fatal decoding error after which the
 fingerprint was still computed. Debian bookworm's fpcalc 1.5.1 with FFmpeg 5 returns 3 with
@@ -10,10 +10,11 @@ fingerprint was still computed. Debian bookworm's fpcalc 1.5.1 with FFmpeg 5 ret
 upstream, Debian #1062530), so 3 with a fingerprint on stdout is accepted.
 
 What registration does with short audio: it refuses it. A fingerprint needs at least
-``MIN_AUDIBLE_ITEMS`` items that are not silence (``MIN_AUDIBLE_SECONDS``, 7.6 s of sound),
-so that any registered track can be compared over the ``MIN_OVERLAP_ITEMS`` the comparison
-trusts even after a 1 s trim; below that a near-duplicate could neither be found nor ruled out,
-and "one audio, one owner" would have a hole. :class:`AudioTooShortError` carries the figures.
+``MIN_AUDIBLE_ITEMS`` items that are not silence: the ``MIN_OVERLAP_ITEMS`` (40) over which the
+comparison trusts a match, which takes ``MIN_AUDIBLE_SECONDS`` (7.6 s) of sound. Then every
+registrable copy of a registered track (trimmed, padded, re-encoded) overlaps it by at least
+that much and is found; below it a near-duplicate could neither be found nor ruled out, and "one
+audio, one owner" would have a hole. :class:`AudioTooShortError` carries the figures.
 """
 
 from __future__ import annotations
@@ -35,13 +36,11 @@ from qfzz_chain.fingerprint.errors import (
     UndecodableAudioError,
 )
 
-# 8 items (1 s) of margin over the comparison's minimum overlap, so a copy trimmed by 1 s still
-# overlaps its original by MIN_OVERLAP_ITEMS.
-MIN_AUDIBLE_ITEMS = MIN_OVERLAP_ITEMS + 8
-MIN_AUDIBLE_SECONDS = round(seconds_for_items(MIN_AUDIBLE_ITEMS), 1)  # 8.6 s
+MIN_AUDIBLE_ITEMS = MIN_OVERLAP_ITEMS
+MIN_AUDIBLE_SECONDS = round(seconds_for_items(MIN_AUDIBLE_ITEMS), 1)  # 7.6 s
 
 # The first 10 minutes are fingerprinted: all of nearly every song, so a copy cut from anywhere in
-# it still lines up; about 4,800 items (12 to 18 KB stored) at most.
+# it still lines up; about 4,800 items (18 to 20 KB stored) at most.
 MAX_SECONDS = 600
 TIMEOUT_SECONDS = 120.0
 
