@@ -36,6 +36,7 @@ analyze: install
 	@for contract in contracts/*.sol; do slither "$$contract" --fail-medium 2>&1 | grep -v "running$$"; done
 
 bench: compile
+	@tools/bootstrap.sh --bench  # the fingerprint benchmark's audio: espeak-ng, Debian's game music
 	python benchmarks/bench_gas.py
 	@for bench in benchmarks/bench_*.py; do [ "$$bench" = benchmarks/bench_gas.py ] || python "$$bench"; done
 
