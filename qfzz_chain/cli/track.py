@@ -102,37 +102,63 @@ def _registered_view(done: tracks.Registered, **fields) -> dict:
     return view
 
 
+def _duplicate_options(command):
+    command = click.option("--reason", help="With --force: why this audio is a work of its own (recorded in its metadata).")(command)
+    return click.option("--force", is_flag=True,
+                        help="Register even though the audio sounds like a registered track (needs --reason).")(command)
+
+
+def _checked_audio(session: ChainSession, file: Path, parent_list, force: bool, reason: str | None):
+    """The file's SHA-256 and fingerprint, refused when registered or when it sounds like a track."""
+    from qfzz_chain.fingerprint import fingerprint_file
+
+    if not file.is_file():
+        raise tracks.TrackInputError(f"{file}: no such file")
+    tracks.check_audio_is_new(session.registry, tracks.sha256_file(file))
+    fingerprint = fingerprint_file(file)
+    check = tracks.near_duplicates(session.registry, session.store, fingerprint,
+                                   exclude={p.track_id for p in parent_list})  # fmt: skip
+    override = tracks.check_not_a_duplicate(check, force=force, reason=reason)
+    return {"fingerprint": fingerprint.to_metadata(), "duplicate_override": override}, check
+
+
 @track.command()
 @_track_fields
+@_duplicate_options
 @chain_options(sends=True)
 @json_option
-def register(session: ChainSession, file, title, artist_name, isrc, extra_metadata, parents, cid_version, as_json):
+def register(session: ChainSession, file, title, artist_name, isrc, extra_metadata, parents, cid_version, force, reason,
+             as_json):  # fmt: skip
     """Add FILE and its metadata to IPFS and register the track as the sender's.
 
     Sends the commitment, then its reveal in a later block. Stopped in between (a crash, a
-    closed laptop), running the same command again finishes it with the same salt.
+    closed laptop), running the same command again finishes it with the same salt. Audio that
+    sounds like a registered track (a re-encode, a trim, a gain change; parents declared with
+    --parent aside) is refused unless --force --reason.
     """
     registry = session.registry  # a missing chain, deployment, sender or parent fails before any add
     sender = session.sender()
     parent_list = _parents(session, parents)
-    if not file.is_file():
-        raise tracks.TrackInputError(f"{file}: no such file")
-    tracks.check_audio_is_new(registry, tracks.sha256_file(file))
-    prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version)
+    extra_fields, check = _checked_audio(session, file, parent_list, force, reason)
+    prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version, **extra_fields)
     done = tracks.register(registry, sender, prepared, parent_list)
     emit(_registered_view(done, content_cid=prepared.content_cid, metadata_cid=prepared.metadata_cid,
-                          duration_seconds=prepared.metadata["duration_seconds"]), as_json)  # fmt: skip
+                          duration_seconds=prepared.metadata["duration_seconds"],
+                          duplicate_check={"compared": check.compared, "unchecked": check.unchecked,
+                                           "forced_over": check.matches}), as_json)  # fmt: skip
 
 
 @track.command()
 @_track_fields
+@_duplicate_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the signed request for a relayer.")
 @click.option("--valid-for", type=click.IntRange(1), default=86_400, show_default=True,
               help="Seconds the signature stays valid.")
 @chain_options(sends=True, node_accounts=False)
 @json_option
-def sign(session: ChainSession, file, title, artist_name, isrc, extra_metadata, parents, cid_version, out, valid_for, as_json):
+def sign(session: ChainSession, file, title, artist_name, isrc, extra_metadata, parents, cid_version, force, reason, out,
+         valid_for, as_json):  # fmt: skip
     """Add FILE to IPFS and sign its registration (EIP-712) for a relayer: no gas needed.
 
     The request holds the commitment and the signed reveal; `qfzz track relay REQUEST` sends
@@ -143,10 +169,8 @@ def sign(session: ChainSession, file, title, artist_name, isrc, extra_metadata, 
     registry = session.registry
     artist = session.sender()
     parent_list = _parents(session, parents)
-    if not file.is_file():
-        raise tracks.TrackInputError(f"{file}: no such file")
-    tracks.check_audio_is_new(registry, tracks.sha256_file(file))
-    prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version)
+    extra_fields, _ = _checked_audio(session, file, parent_list, force, reason)
+    prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version, **extra_fields)
     signed = tracks.sign_registration(registry, artist, prepared, parent_list, valid_seconds=valid_for)
     out.write_text(signed.to_json())
     out.chmod(0o600)

@@ -363,3 +363,44 @@ def test_help_matches_behaviour():
     sign_help = CliRunner().invoke(cli, ["track", "sign", "--help"]).output
     assert "--from" not in sign_help and "--keystore" in sign_help
     assert "--from" in CliRunner().invoke(cli, ["track", "register", "--help"]).output
+
+
+def test_a_re_encoded_copy_is_refused_as_a_near_duplicate(qfzz, audio, artist, accounts, tmp_path):
+    from qfzz_chain.fingerprint.transforms import apply
+
+    original = audio(".flac")
+    registered = register(qfzz, original, artist)
+    copy = apply("mp3", original, tmp_path)  # other bytes, the same music
+    other = accounts[REMIXER_INDEX].address
+    refused = qfzz("track", "register", str(copy), "--title", "Mine now", "--from", other)
+    assert_one_line_error(refused, "sounds like track", registered["track_id"], f"Song {original.stem}", "--force")
+    assert_one_line_error(qfzz("track", "register", str(copy), "--title", "Mine", "--from", other, "--force"),
+                          "--force needs --reason")  # fmt: skip
+    forced = qfzz("track", "register", str(copy), "--title", "Live version", "--from", other, "--force",
+                  "--reason", "a live take of my own song", "--json")  # fmt: skip
+    assert forced.code == 0, forced.stderr
+    assert [m["track_id"] for m in forced.json["duplicate_check"]["forced_over"]] == [registered["track_id"]]
+    shown = qfzz("track", "show", forced.json["track_id"], "--json").json
+    assert shown["metadata"]["duplicate_override"]["reason"] == "a live take of my own song"
+    assert [d["track_id"] for d in shown["possible_duplicates"]] == [registered["track_id"]]
+    assert shown["metadata"]["fingerprint"]["algorithm"] == "chromaprint-2"
+    first = qfzz("track", "show", registered["track_id"])
+    assert forced.json["track_id"] in first.stdout and "duplicates" in first.stdout
+
+
+def test_a_declared_parent_may_sound_alike(qfzz, audio, artist, accounts, tmp_path):
+    from qfzz_chain.fingerprint.transforms import apply
+
+    original = audio()
+    registered = register(qfzz, original, artist)
+    louder = apply("gain_plus_6db", original, tmp_path)
+    remix = register(qfzz, louder, accounts[REMIXER_INDEX].address, "--parent", f"{registered['track_id']}:remix")
+    assert remix["duplicate_check"]["forced_over"] == []
+
+
+def test_audio_too_short_to_fingerprint_is_refused(qfzz, artist, tmp_path):
+    from qfzz_chain.audio import synthesize_melody
+
+    short = tmp_path / "short.wav"
+    synthesize_melody(short, [440.0, 550.0], note_seconds=0.5)
+    assert_one_line_error(qfzz("track", "register", str(short), "--title", "Short", "--from", artist), "needs at least 7.6 s")
