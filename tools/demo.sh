@@ -26,7 +26,7 @@ step "1. A local chain, and the contract suite deployed to it"
 show qfzz chain up --port "$PORT"
 show qfzz chain deploy
 
-step "2. Three short tracks (real audio files)"
+step "2. Three short tracks (real audio files) and a re-encoded copy of the first"
 python tools/demo_audio.py "$QFZZ_HOME/audio"
 AUDIO="$QFZZ_HOME/audio"
 
@@ -61,6 +61,8 @@ show qfzz recommend for 2 -n 3
 
 step "9. Bad input is refused with one line, and nothing is lost"
 show qfzz track register "$AUDIO/night-drive.flac" --title "Stolen" --from "$REMIXER" || true
+echo "# the same music in other bytes (an OGG re-encode) is caught by its acoustic fingerprint:"
+show qfzz track register "$AUDIO/night-drive-copy.ogg" --title "Stolen again" --from "$REMIXER" || true
 show qfzz track show QmNotACid || true
 
 step "10. The chain's state survives a restart"

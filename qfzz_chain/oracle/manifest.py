@@ -78,7 +78,8 @@ def publish_manifest(store: ContentStore, engine, cache_file: Path, cache_key: s
 
     arrays = store.add_file(cache_file, cid_version=1).cid
     manifest = Manifest(
-        model=engine.model.name, params=engine.model.params(), cache_key=cache_key, code_version=code_version(),
+        model=engine.model.name, params=json.loads(canonical_json(engine.model.params())),
+        cache_key=cache_key, code_version=code_version(),
         data_sha256sums=hashlib.sha256(checksums).hexdigest(), arrays=arrays,
         catalogue_items=int(engine.interactions.n_items), catalogue_digest=catalogue_digest(engine.interactions.item_ids),
     )  # fmt: skip
@@ -111,9 +112,12 @@ def load_engine(store: ContentStore, cid: str, dataset, checksums: bytes):
         with open(path, "wb") as out:
             for chunk in store.cat(manifest.arrays):
                 out.write(chunk)
+        fresh = build_model(manifest.model)
+        if canonical_json(fresh.params()) != canonical_json(manifest.params):
+            raise ManifestError(f"manifest {cid} was fitted with other {manifest.model} settings than this "
+                                "code's defaults: install the code version it names")  # fmt: skip
         try:
-            model = load(path, manifest.cache_key, build_model(manifest.model, **manifest.params)
-                         if manifest.params else build_model(manifest.model))  # fmt: skip
+            model = load(path, manifest.cache_key, fresh)
         except CacheError as exc:
             raise ManifestError(f"the arrays of manifest {cid} do not restore a {manifest.model}: {exc}") from exc
     engine = RecommendationEngine.for_dataset(model, dataset)

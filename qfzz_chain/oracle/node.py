@@ -400,9 +400,7 @@ class Node:
             if existing is not None:
                 return BatchHeader(inputs.epoch, bytes.fromhex(existing["root"]), existing["leaf_count"],
                                    existing["model_version"], bytes.fromhex(existing["inputs"]))  # fmt: skip
-            engine = self.engine_for(inputs.epoch)
-            batch: Batch = await asyncio.get_running_loop().run_in_executor(
-                None, compute_batch, engine, inputs, self.catalogue)
+            batch: Batch = await asyncio.get_running_loop().run_in_executor(None, self._compute, inputs)
             tree = ReceiptTree(batch.receipts)
             header = BatchHeader(inputs.epoch, tree.root, len(batch.receipts), inputs.model_version, inputs.digest)
             self._save_inputs(inputs)
@@ -414,6 +412,12 @@ class Node:
                 "signature": bytes(signature).hex(), "commitments": sorted(r.commitment for r in inputs.requests),
             })  # fmt: skip
             return header
+
+    def _compute(self, inputs: EpochInputs) -> Batch:
+        """The batch of ``inputs`` with the model of its epoch (loaded when the version changes): in
+        a worker thread, so the node keeps answering its peers meanwhile."""
+        engine = self.engine_for(inputs.epoch)
+        return compute_batch(engine, inputs, self.catalogue)
 
     def _signature_message(self, header: BatchHeader, signature) -> dict:
         return {"type": "signature", "member": self.config.index, "epoch": header.epoch, "root": header.root.hex(),
@@ -504,6 +508,12 @@ class Node:
     async def run(self) -> None:
         """Drive epochs until cancelled: one epoch at a time, in order."""
         await self.start()
+        try:  # load the model serving now before the first proposal needs it
+            async with self._compute_lock:
+                await asyncio.get_running_loop().run_in_executor(None, self.engine_for,
+                                                                 max(self._next_epoch(), self.oracle.current_epoch()))
+        except OracleError as exc:
+            log.info("member %d: no model to load yet (%s)", self.config.index, exc)
         while True:
             try:
                 await self._step()
@@ -542,8 +552,8 @@ class Node:
         entry = self.epochs.get(str(epoch)) or {}
         if entry.get("root") != anchor.header.root.hex():
             # this node did not compute the anchored batch (it was down, or locked on other inputs)
-            engine = self.engine_for(epoch)
-            batch = compute_batch(engine, inputs, self.catalogue)
+            async with self._compute_lock:
+                batch = await asyncio.get_running_loop().run_in_executor(None, self._compute, inputs)
             tree = ReceiptTree(batch.receipts)
             if tree.root != anchor.header.root:
                 raise BatchError(f"epoch {epoch}: this node computes root 0x{tree.root.hex()} from the anchored "
@@ -551,8 +561,9 @@ class Node:
             self._save_inputs(inputs)
             self._save_batch(batch, tree)
         crash_point("before-apply")
-        engine = self.engine_for(epoch)
-        apply_inputs(engine, inputs)
+        async with self._compute_lock:
+            engine = await asyncio.get_running_loop().run_in_executor(None, self.engine_for, epoch)
+            apply_inputs(engine, inputs)
         self.epochs.put(str(epoch), {
             "state": "applied", "inputs": anchor.header.inputs.hex(), "root": anchor.header.root.hex(),
             "leaf_count": anchor.header.leaf_count, "model_version": anchor.header.model_version,
