@@ -174,7 +174,8 @@ class Node:
             folder.mkdir(parents=True, exist_ok=True)
         self.pool: dict[str, tuple[int, Request]] = {}  # commitment -> (epoch received, request)
         self.sponsorships: dict[str, tuple[int, Sponsorship]] = {}
-        self.seen: dict[tuple[int, int], tuple[bytes, bytes]] = {}  # (epoch, member) -> (message, signature)
+        # (epoch, member) -> (message, signature, batch fields) of the first signature seen
+        self.seen: dict[tuple[int, int], tuple[bytes, bytes, dict]] = {}
         self.rounds: dict[int, EpochRound] = {}
         self.engine = None
         self.engine_version = 0
@@ -431,28 +432,37 @@ class Node:
                              int(message["model_version"]), bytes.fromhex(message["inputs"]))  # fmt: skip
         signed = self.oracle.message(header)
         signature = bytes.fromhex(message["signature"])
+        fields = {"epoch": epoch, "root": message["root"], "leaf_count": header.leaf_count,
+                  "model_version": header.model_version, "inputs": message["inputs"]}  # fmt: skip
         earlier = self.seen.get((epoch, member))
         if earlier is not None and earlier[0] != signed:
-            self._keep_evidence(member, epoch, earlier, (signed, signature), message)
+            self._keep_evidence(member, epoch, earlier, (signed, signature, fields))
         else:
-            self.seen[(epoch, member)] = (signed, signature)
+            self.seen[(epoch, member)] = (signed, signature, fields)
         current = self.rounds.get(epoch)
         if current is not None and current.proposal == header.inputs:
             current.signatures[member] = signature
         return {"type": "ok"}
 
-    def _keep_evidence(self, member: int, epoch: int, first: tuple[bytes, bytes], second: tuple[bytes, bytes],
-                       message: dict) -> None:  # fmt: skip
+    def _keep_evidence(self, member: int, epoch: int, first: tuple[bytes, bytes, dict],
+                       second: tuple[bytes, bytes, dict]) -> None:  # fmt: skip
+        """Two signatures by one member on two batches of one epoch: both verified, both kept.
+
+        Format (what an on-chain equivocation check takes): the member, its 256-byte EIP-2537
+        key, and for each batch its fields (epoch, root, leaf_count, model_version, inputs), the
+        signed message and the 48-byte compressed signature (``bls.to_eip2537`` gives the 128-byte form).
+        """
         key = self.member_keys.get(member) or self.oracle.member_keys().get(member)
         public_key = self.bls.public_key_from_eip2537(key) if key else None
         valid = public_key is not None and all(
-            self.bls.verify(public_key, signed, self.bls.signature_from_bytes(sig)) for signed, sig in (first, second))
+            self.bls.verify(public_key, signed, self.bls.signature_from_bytes(sig)) for signed, sig, _ in (first, second))
         if not valid:
             return  # not this member's signatures: a forgery proves nothing against it
         self.evidence.put(f"{epoch}-{member}", {
-            "member": member, "epoch": epoch, "public_key": key.hex(),
-            "first": {"message": first[0].hex(), "signature": first[1].hex()},
-            "second": {"message": second[0].hex(), "signature": second[1].hex(), "fields": message},
+            "member": member, "epoch": epoch, "public_key": key.hex(), "oracle": self.oracle.address,
+            "chain_id": self.w3.eth.chain_id,
+            "batches": [{"fields": fields, "message": signed.hex(), "signature": sig.hex()} for signed, sig, fields in
+                        (first, second)],
         })  # fmt: skip
         log.warning("member %d signed two roots for epoch %d: evidence kept", member, epoch)
 
@@ -637,7 +647,8 @@ class Node:
         header = BatchHeader(epoch, bytes.fromhex(entry["root"]), entry["leaf_count"], entry["model_version"],
                              bytes.fromhex(entry["inputs"]))  # fmt: skip
         message = self.oracle.message(header)
-        valid = {m: s for m, s in round_.signatures.items() if m in committee.indices and self.seen.get((epoch, m), (None,))[0] == message}
+        valid = {m: s for m, s in round_.signatures.items()
+                 if m in committee.indices and self.seen.get((epoch, m), (None,))[0] == message}
         if len(valid) < committee.quorum():
             log.info("member %d: %d of %d signatures for epoch %d, quorum %d", self.config.index, len(valid),
                      committee.size, epoch, committee.quorum())  # fmt: skip
