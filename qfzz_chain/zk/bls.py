@@ -12,8 +12,9 @@ Rogue keys are stopped by proofs of possession: a key joins a committee only wit
 Types follow py-ecc (``BLSPubkey``/``BLSSignature`` are ``bytes``): ``PublicKey`` and
 ``Signature`` are the compressed ZCash serializations, ``SecretKey`` an integer in [1, r − 1].
 Every function that takes a point decodes it with every check (length, flags, field range, on
-the curve, in the subgroup; a public key at infinity is refused, the draft's KeyValidate), so a
-value of these types is only trusted after it has been through one. The EIP-2537 encodings the
+the curve, in the subgroup, and canonical: the bytes must be the point's own encoding, so no
+point has two; a public key at infinity is refused, the draft's KeyValidate), so a value of
+these types is only trusted after it has been through one. The EIP-2537 encodings the
 contracts take (``to_eip2537``, ``public_key_from_eip2537``, ``signature_from_eip2537``) are
 uncompressed: 64 bytes per field element, big-endian, top 16 bytes zero; infinity is all zeros.
 
@@ -287,9 +288,13 @@ class BlsScheme:
         if len(data) != SIGNATURE_LENGTH:
             raise InvalidSignatureError(f"a signature is {SIGNATURE_LENGTH} bytes compressed, got {len(data)}")
         try:
-            return self.backend.g1_decompress(data)
+            point = self.backend.g1_decompress(data)
         except InvalidPointError as exc:
             raise InvalidSignatureError(f"invalid signature: {exc}") from None
+        if self.backend.g1_compress(point) != data:
+            # arkworks reads 0xc0/0xe0 followed by anything as infinity; py-ecc refuses it
+            raise InvalidSignatureError("invalid signature: not the canonical encoding of its point")
+        return point
 
     def _decode_public_key_uncached(self, data: bytes) -> Any:
         if len(data) != PUBLIC_KEY_LENGTH:
@@ -300,6 +305,8 @@ class BlsScheme:
             raise InvalidPublicKeyError(f"invalid public key: {exc}") from None
         if self.backend.g2_is_identity(point):
             raise InvalidPublicKeyError("the public key is the point at infinity")
+        if self.backend.g2_compress(point) != data:
+            raise InvalidPublicKeyError("invalid public key: not the canonical encoding of its point")
         return point
 
     def to_eip2537(self, point: PublicKey | Signature) -> bytes:
