@@ -172,6 +172,10 @@ class BlsScheme:
     def __repr__(self) -> str:
         return f"BlsScheme({self.backend.name})"
 
+    def clear_key_cache(self) -> None:
+        """Forget decoded public keys (the next verification decodes and subgroup-checks again)."""
+        self._decode_public_key.cache_clear()
+
     # -- keys and signing
 
     def public_key(self, secret_key: SecretKey) -> PublicKey:

@@ -199,22 +199,24 @@ class LeafEncoder:
             encoder = _static_encoder(abi_type, what)
             if encoder is None:
                 self.encode = self._encode_with_eth_abi  # type: ignore[method-assign]
+                self.leaf_hash = self._leaf_hash_with_eth_abi  # type: ignore[method-assign]
                 return
             self._fields.append(_field_kind(abi_type, encoder))
-        self.encode = self._compile()  # type: ignore[method-assign]
+        self.encode, self.leaf_hash = self._compile()  # type: ignore[method-assign]
 
-    def encode(self, value: Sequence[Any]) -> bytes:  # replaced per instance by the compiled function
+    # Both replaced per instance by the compiled functions.
+    def encode(self, value: Sequence[Any]) -> bytes:
         """The ABI encoding of ``value``, one entry per type; ``MerkleError`` if it does not fit."""
         raise NotImplementedError
 
     def leaf_hash(self, value: Sequence[Any]) -> bytes:
-        """keccak256(keccak256(abi.encode(types, value)))."""
-        return keccak256(keccak256(self.encode(value)))
+        """keccak256(keccak256(abi.encode(types, value))), hashed inside the compiled function."""
+        raise NotImplementedError
 
-    def _compile(self) -> Callable[[Sequence[Any]], bytes]:
+    def _compile(self) -> tuple[Callable[[Sequence[Any]], bytes], Callable[[Sequence[Any]], bytes]]:
         count = len(self._fields)
         names = [f"f{i}" for i in range(count)]
-        lines = ["def encode(value):", "    try:", f"        {', '.join(names)}, = value",
+        lines = ["    try:", f"        {', '.join(names)}, = value",
                  "    except (TypeError, ValueError):", "        arity(value)"]  # fmt: skip
         head: list[str] = []
         tails: list[str] = []
@@ -241,7 +243,10 @@ class LeafEncoder:
                 head.append(f"({f} if type({f}) is bytes and len({f}) == 32 else {slow})")
             else:  # bytesN, right-padded
                 head.append(f"({f} + PAD[{i}] if type({f}) is bytes and len({f}) == {size} else {slow})")
-        lines.append(f"    return b''.join(({', '.join(head + tails)},))")
+        joined = f"b''.join(({', '.join(head + tails)},))"
+        body = "\n".join(lines)
+        source = (f"def encode(value):\n{body}\n    return {joined}\n\n"
+                  f"def leaf(value):\n{body}\n    return K(K({joined}))\n")  # fmt: skip
 
         def arity(value: Any) -> None:
             got = len(value) if hasattr(value, "__len__") else type(value).__name__
@@ -254,9 +259,13 @@ class LeafEncoder:
             "TRUE": (1).to_bytes(_WORD, "big"),
             "FALSE": _ZERO_WORD,
             "arity": arity,
+            "K": keccak256,
         }
-        exec("\n".join(lines), namespace)  # noqa: S102 - source built above from the type list only
-        return namespace["encode"]
+        exec(source, namespace)  # noqa: S102 - source built above from the type list only
+        return namespace["encode"], namespace["leaf"]
+
+    def _leaf_hash_with_eth_abi(self, value: Sequence[Any]) -> bytes:
+        return keccak256(keccak256(self._encode_with_eth_abi(value)))
 
     def _encode_with_eth_abi(self, value: Sequence[Any]) -> bytes:
         from eth_abi import encode
@@ -368,9 +377,9 @@ class StandardMerkleTree:
         """Build the tree of ``values`` (each a sequence matching ``leaf_encoding``)."""
         if not values:
             raise MerkleError("a Merkle tree needs at least one leaf")
-        encode, hash_ = _encoder_for(tuple(leaf_encoding)).encode, keccak256
+        leaf = _encoder_for(tuple(leaf_encoding)).leaf_hash
         with _gc_paused():
-            hashes = [hash_(hash_(encode(value))) for value in values]
+            hashes = [leaf(value) for value in values]
             count = len(hashes)
             order = sorted(range(count), key=hashes.__getitem__) if sort_leaves else range(count)
             tree = _build_tree([hashes[i] for i in order])

@@ -37,7 +37,8 @@ def g2_encoding(point) -> bytes:
 def g1_point(encoding: bytes):
     if encoding == G1_INFINITY:
         return curve.Z1
-    return (curve.FQ(int.from_bytes(encoding[:64], "big")), curve.FQ(int.from_bytes(encoding[64:], "big")), curve.FQ.one())
+    x, y = int.from_bytes(encoding[:64], "big"), int.from_bytes(encoding[64:], "big")
+    return (curve.FQ(x), curve.FQ(y), curve.FQ.one())
 
 
 def g2_point(encoding: bytes):

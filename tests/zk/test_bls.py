@@ -8,6 +8,7 @@ from py_ecc import optimized_bls12_381 as curve
 from py_ecc.bls import G2ProofOfPossession
 from py_ecc.bls.g2_primitives import G1_to_pubkey, G2_to_signature, signature_to_G2
 
+from qfzz_chain.errors import QfzzError
 from qfzz_chain.zk import bls
 from qfzz_chain.zk.bls_backends import CURVE_ORDER, available_backends
 from qfzz_chain.zk.errors import (
@@ -17,7 +18,6 @@ from qfzz_chain.zk.errors import (
     InvalidSignatureError,
     ZkError,
 )
-from qfzz_chain.errors import QfzzError
 from tests.zk.points import G1_INFINITY, G2_INFINITY, P, fp, g1_outside_subgroup, g2_encoding, g2_outside_subgroup
 
 MESSAGE = b"epoch 7 root"

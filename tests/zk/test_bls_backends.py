@@ -70,7 +70,8 @@ def test_aggregates_agree(keys, reference, native):
 
 
 @pytest.mark.parametrize("message", MESSAGES, ids=lambda m: repr(m[:6]))
-@pytest.mark.parametrize("dst", [bls.SIGNATURE_DST, bls.POP_DST, b"x", b"D" * 256], ids=["sig", "pop", "short", "oversize"])
+@pytest.mark.parametrize("dst", [bls.SIGNATURE_DST, bls.POP_DST, b"x", b"D" * 256],
+                         ids=["sig", "pop", "short", "oversize"])  # fmt: skip
 def test_hash_to_g1_agrees(reference, native, message, dst):
     assert reference.hash_to_g1(message, dst) == native.hash_to_g1(message, dst)
 

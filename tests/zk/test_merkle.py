@@ -61,8 +61,9 @@ def test_other_types_fall_back_to_eth_abi():
 
 
 def test_hex_strings_and_decimal_strings_are_read_as_the_dump_writes_them():
-    assert abi_encode(["address", "bytes32", "uint256", "bytes"], ["0x" + "ab" * 20, "0x" + "01" * 32, "12", "0xbeef"]) \
-        == eth_abi_encode(["address", "bytes32", "uint256", "bytes"], [b"\xab" * 20, b"\x01" * 32, 12, b"\xbe\xef"])  # fmt: skip
+    types = ["address", "bytes32", "uint256", "bytes"]
+    as_json = ["0x" + "ab" * 20, "0x" + "01" * 32, "12", "0xbeef"]
+    assert abi_encode(types, as_json) == eth_abi_encode(types, [b"\xab" * 20, b"\x01" * 32, 12, b"\xbe\xef"])
 
 
 @pytest.mark.parametrize(("types", "value", "message"), [
@@ -195,12 +196,13 @@ def trees_and_references() -> list[tuple[StandardMerkleTree, dict]]:
         payload.append({"leafEncoding": dump["leafEncoding"], "values": [v["value"] for v in dump["values"]],
                         "sortLeaves": sort_leaves, "dump": dump,
                         "pythonProofs": [["0x" + s.hex() for s in p] for p in tree.proofs()]})  # fmt: skip
-    result = subprocess.run(["node", str(PROJECT_ROOT / "tests" / "zk" / "oz_merkle_tree.js")], input=json.dumps(payload),
-                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, check=True)  # fmt: skip
+    script = PROJECT_ROOT / "tests" / "zk" / "oz_merkle_tree.js"
+    result = subprocess.run(["node", str(script)], input=json.dumps(payload), capture_output=True, text=True,
+                            cwd=PROJECT_ROOT, timeout=120, check=True)  # fmt: skip
     return list(zip(trees, json.loads(result.stdout)))
 
 
-@pytest.mark.parametrize("case", range(len(CASES)), ids=[f"{n}-leaves-{'sorted' if s else 'unsorted'}" for n, s in CASES])
+@pytest.mark.parametrize("case", range(len(CASES)), ids=[f"{n}-{'sorted' if s else 'unsorted'}" for n, s in CASES])
 def test_openzeppelins_js_library_builds_the_same_tree_and_accepts_our_proofs(trees_and_references, case):
     tree, reference = trees_and_references[case]
     assert reference["root"] == "0x" + tree.root.hex()
