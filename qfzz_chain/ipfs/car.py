@@ -120,7 +120,7 @@ def read_header(stream: BinaryIO) -> list[bytes]:
     try:
         header = libipld.decode_dag_cbor(raw)
     except ValueError as exc:
-        raise CarFormatError(f"not a CAR file: header is not dag-cbor ({exc})") from None
+        header = _decode_header_slowly(raw, exc)
     if not isinstance(header, dict) or "version" not in header:
         raise CarFormatError("not a CAR file: header has no version")
     if header["version"] == 2:
@@ -132,6 +132,22 @@ def read_header(stream: BinaryIO) -> list[bytes]:
     if not isinstance(roots, list) or not all(isinstance(root, bytes) and _is_cid(root) for root in roots):
         raise CarFormatError("malformed CAR: header roots are not a list of CIDs")
     return list(roots)
+
+
+def _decode_header_slowly(raw: bytes, first_error: Exception) -> dict:
+    """The header through the ``dag_cbor`` package, for what libipld refuses (identity CIDs
+    over 64 bytes as roots); roots come back in binary form as from libipld."""
+    import dag_cbor
+    from dag_cbor.decoding import CBORDecodingError
+    from multiformats import CID
+
+    try:
+        header = dag_cbor.decode(raw)
+    except (CBORDecodingError, ValueError):
+        raise CarFormatError(f"not a CAR file: header is not dag-cbor ({first_error})") from None
+    if isinstance(header, dict) and isinstance(header.get("roots"), list):
+        header = dict(header, roots=[bytes(r) if isinstance(r, CID) else r for r in header["roots"]])
+    return header  # type: ignore[return-value]
 
 
 def _is_cid(binary: bytes) -> bool:

@@ -314,6 +314,9 @@ def test_gc_waits_for_an_add_in_progress_and_loses_no_block(store):
     adder = threading.Thread(target=lambda: added.append(store.add_stream(io.BufferedReader(stream, CHUNK)).cid))
     adder.start()
     assert stream.reached.wait(30)
+    deadline = time.monotonic() + 10
+    while not _blocks(store.repo) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first block's fsync and rename run in the writer's pool
     assert _blocks(store.repo)  # the first block is written but not yet pinned
     collector = threading.Thread(target=lambda: removed.append(store.gc()))
     collector.start()
@@ -345,9 +348,9 @@ def _one_error_line(result: subprocess.CompletedProcess[bytes]) -> str:
     return lines[0]
 
 
-def test_cli_refuses_a_path_inside_a_cid(tmp_path):
+def test_cli_names_the_missing_root_of_a_path(tmp_path):
     line = _one_error_line(_qfzz(tmp_path / "home", "cat", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o/a"))
-    assert "path inside a CID" in line
+    assert "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o not found" in line
 
 
 def test_cli_export_onto_a_symlink_writes_its_target(tmp_path):
@@ -465,23 +468,14 @@ def test_gc_keeps_a_pinned_dag_whose_raw_leaf_is_damaged(store):
         store.gc()
 
 
-def test_import_rehashes_only_blocks_it_did_not_write(tmp_path):
-    """Blocks an import writes were hash-checked on the way in; a damaged block already in the
-    store (which the import skips) is still caught before the root is pinned."""
-    car, cids = _leaf_car(EmbeddedStore, tmp_path, pseudo_random_bytes(2 * CHUNK + 1, seed=37))
+def test_import_replaces_a_damaged_block_it_carries(tmp_path):
+    """A damaged copy already in the store does not stop an import that carries the block: the
+    CAR's good copy replaces it, and the root is pinned."""
+    content = pseudo_random_bytes(2 * CHUNK + 1, seed=37)
+    car, cids = _leaf_car(EmbeddedStore, tmp_path, content)
     store = EmbeddedStore(tmp_path / "repo")
     leaf = cids[-1]
     store._blocks.put(leaf, b"X")  # a damaged copy of the 1-byte leaf, already present
     result = store.import_car(io.BytesIO(car))
-    assert "corrupted" in result.roots[0].pin_error
-    assert store.pin_ls() == []
-    fresh = EmbeddedStore(tmp_path / "fresh")
-    assert [root.pin_error for root in fresh.import_car(io.BytesIO(car)).roots] == [""]
-
-
-@pytest.mark.parametrize("size", [0, 1, 127, 128, 16383, 16384, CHUNK - 1, CHUNK])
-def test_fast_leaf_encoding_gives_the_protobuf_bytes(size):
-    from qfzz_chain.ipfs.dagpb import encode_file_leaf_via_protobuf
-
-    chunk = pseudo_random_bytes(size, seed=size)
-    assert encode_file_leaf(chunk) == encode_file_leaf_via_protobuf(chunk)
+    assert [root.pin_error for root in result.roots] == [""]
+    assert store.read_bytes(result.roots[0].cid) == content
