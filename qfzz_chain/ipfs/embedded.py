@@ -385,16 +385,27 @@ class EmbeddedStore:
 
     # ---- paths ------------------------------------------------------------------------------
 
-    def resolve(self, path: str) -> bytes:
-        """The binary CID that ``CID/a/b`` names, walking directories (HAMTs by hash)."""
+    def resolve(self, path: str, *, trail: list[tuple[bytes, bytes]] | None = None) -> bytes:
+        """The binary CID that ``CID/a/b`` names, walking directories (HAMTs by hash).
+
+        ``trail`` collects every block read on the way (directories and HAMT shards), which a
+        CAR answer for a path must carry so its receiver can verify the path.
+        """
         parsed = parse_path(path)
         cid = parsed.root.binary
+
+        def read(block: bytes) -> bytes:
+            data = self._read(block)
+            if trail is not None:
+                trail.append((block, data))
+            return data
+
         for index, name in enumerate(parsed.names):
-            data = self._read(cid)
+            data = read(cid)
             if split_cid(cid)[0] != DAG_PB:
                 raise NotAFileError(f"no link named {name!r} under {cid_text(cid)}")
             try:
-                link = find_entry(data, name, self._read)
+                link = find_entry(data, name, read)
             except ValueError:
                 raise NotAFileError(f"no link named {name!r} under {cid_text(cid)}") from None
             if link is None:
