@@ -39,6 +39,7 @@ from qfzz_chain.ipfs.errors import (
     NodeUnavailableError,
 )
 from qfzz_chain.ipfs.store import (
+    to_url,
     AddedEntry,
     AddResult,
     DirectoryAddResult,
@@ -50,18 +51,6 @@ from qfzz_chain.ipfs.store import (
 )
 
 _LS_KINDS = {1: "directory", 2: "file", 0: "file", 4: "symlink", 5: "directory"}
-
-
-def to_url(api: str) -> str:
-    """A kubo API address as an ``http(s)://host:port`` base URL (from a multiaddr or a URL)."""
-    if not api.startswith("/"):
-        return (api if "://" in api else f"http://{api}").rstrip("/")
-    parts = api.strip("/").split("/")
-    if len(parts) >= 4 and parts[2] == "tcp":
-        scheme = parts[4] if len(parts) > 4 and parts[4] in ("http", "https") else "http"
-        host = f"[{parts[1]}]" if parts[0] == "ip6" else parts[1]
-        return f"{scheme}://{host}:{parts[3]}"
-    raise NodeUnavailableError(f"IPFS API address {api!r} is not a TCP multiaddr")
 
 
 def to_multiaddr(api: str) -> str:
@@ -170,12 +159,19 @@ class KuboStore:
         cid_version: int = 0,
         only_hash: bool = False,
         progress: Progress | None = None,
+        raw_leaves: bool | None = None,
+        chunk_size: int = 262144,
+        pin: bool = True,
+        wrap: bool = False,
     ) -> AddResult:
         """Have the node chunk, store and pin a file (``ipfs add FILE``)."""
+        if wrap:
+            return self.add_directory(path, cid_version=cid_version, only_hash=only_hash, raw_leaves=raw_leaves,
+                                      chunk_size=chunk_size, pin=pin, wrap=True)  # type: ignore[return-value]
         with open_to_add(path) as (handle, total):
             return self.add_stream(
                 handle, name=Path(path).name, cid_version=cid_version, only_hash=only_hash,
-                progress=progress, total=total,
+                progress=progress, total=total, raw_leaves=raw_leaves, chunk_size=chunk_size, pin=pin,
             )
 
     def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False) -> AddResult:

@@ -14,12 +14,11 @@ Uses the standard library's ``http.client`` (one kept-alive connection per peer 
 
 from __future__ import annotations
 
-import http.client
 import os
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 from qfzz_chain.ipfs.car import read_header, read_sections
 from qfzz_chain.ipfs.cid import block_matches, cid_text, hash_supported, split_cid
@@ -30,6 +29,9 @@ RAW_TYPE = "application/vnd.ipld.raw"
 CAR_TYPE = "application/vnd.ipld.car"
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # bitswap's limit; a larger "block" from a peer is refused
 DEFAULT_TIMEOUT = 30.0
+
+if TYPE_CHECKING:
+    import http.client
 
 
 def peers_from_env() -> tuple[str, ...]:
@@ -76,7 +78,9 @@ class PeerSet:
 
     # ---- connections ---------------------------------------------------------------------
 
-    def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
+    def _connection(self, url: str) -> "tuple[http.client.HTTPConnection, str]":
+        import http.client  # 30-50 ms to import: only when a peer is asked
+
         pool = getattr(self._local, "connections", None)
         if pool is None:
             pool = self._local.connections = {}
@@ -92,8 +96,10 @@ class PeerSet:
         if connection is not None:
             connection.close()
 
-    def _get(self, url: str, cid: str, query: str, accept: str) -> http.client.HTTPResponse:
+    def _get(self, url: str, cid: str, query: str, accept: str) -> "http.client.HTTPResponse":
         """Send ``GET /ipfs/CID?query`` (retried once on a stale kept-alive connection)."""
+        import http.client
+
         for attempt in (0, 1):
             connection, prefix = self._connection(url)
             try:
@@ -114,6 +120,8 @@ class PeerSet:
     # ---- blocks ---------------------------------------------------------------------------
 
     def _block_from(self, url: str, cid: bytes) -> bytes:
+        import http.client
+
         text = cid_text(cid)
         response = self._get(url, text, "format=raw", RAW_TYPE)
         try:
@@ -162,6 +170,8 @@ class PeerSet:
             yield url, self._verified_sections(url, response)
 
     def _verified_sections(self, url: str, response: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+        import http.client
+
         try:
             read_header(response)
             for section in read_sections(response):

@@ -102,6 +102,18 @@ class ImportResult:
     bytes: int
 
 
+def to_url(api: str) -> str:
+    """A kubo API address as an ``http(s)://host:port`` base URL (from a multiaddr or a URL)."""
+    if not api.startswith("/"):
+        return (api if "://" in api else f"http://{api}").rstrip("/")
+    parts = api.strip("/").split("/")
+    if len(parts) >= 4 and parts[2] == "tcp" and parts[3].isdigit():
+        scheme = parts[4] if len(parts) > 4 and parts[4] in ("http", "https") else "http"
+        host = f"[{parts[1]}]" if parts[0] == "ip6" else parts[1]
+        return f"{scheme}://{host}:{parts[3]}"
+    raise IpfsError(f"IPFS API address {api!r} is not a TCP multiaddr or an http(s) URL")
+
+
 @contextmanager
 def open_to_add(path: str | os.PathLike[str], *, buffering: int = -1) -> Iterator[tuple[BinaryIO, int]]:
     """Open a file to add and yield (handle, size); a directory or unreadable file is a named error."""
