@@ -46,9 +46,28 @@ def _store(ctx: click.Context):
 
 
 def _bool_option(name: str, default: bool | None, help_text: str):
-    """A kubo-style boolean: ``--NAME`` alone means true, ``--NAME=false`` false."""
-    return click.option(f"--{name}", type=click.BOOL, default=default, is_flag=False, flag_value=True,
-                        metavar="[=BOOL]", help=help_text)  # fmt: skip
+    """A kubo-style boolean: ``--NAME`` means true, ``--NAME=false`` (or ``--no-NAME``) false."""
+    return click.option(f"--{name}/--no-{name}", default=default, help=help_text + " Also --" + name + "=BOOL.")
+
+
+class _KuboBools(click.Command):
+    """Accepts kubo's ``--flag=true|false`` spelling for boolean flags (Go's ParseBool values)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        flags = {opt.lstrip("-") for param in self.params if isinstance(param, click.Option)
+                 and param.secondary_opts for opt in param.opts}  # fmt: skip
+        rewritten = []
+        for arg in args:
+            name, sep, value = arg.partition("=")
+            if sep and name.startswith("--") and name[2:] in flags:
+                if value.lower() in ("1", "t", "true"):
+                    arg = name
+                elif value.lower() in ("0", "f", "false"):
+                    arg = f"--no-{name[2:]}"
+                else:
+                    raise click.BadParameter(f"{value!r} is not a boolean (true or false)", param_hint=name)
+            rewritten.append(arg)
+        return super().parse_args(ctx, rewritten)
 
 
 def _progress_bar(total: int, label: str, force: bool = False):
@@ -97,7 +116,7 @@ def ipfs(ctx: click.Context, api: str | None, peers: tuple[str, ...]) -> None:
     ctx.obj = _Options(api, peers)
 
 
-@ipfs.command()
+@ipfs.command(cls=_KuboBools)
 @click.argument("path", metavar="PATH", type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--recursive", "-r", is_flag=True, help="Add a folder and everything in it (an album).")
 @click.option("--wrap-with-directory", "-w", "wrap", is_flag=True,
@@ -416,7 +435,7 @@ def _export_chunks(store: Any, path: str) -> Any:
         raise failure[0]
 
 
-@ipfs.command("import")
+@ipfs.command("import", cls=_KuboBools)
 @click.argument("car", metavar="IN.car", type=click.Path(dir_okay=False, path_type=Path))
 @_bool_option("pin-roots", True, "Pin the CAR's roots (default true).")
 @json_option
