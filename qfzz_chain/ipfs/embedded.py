@@ -106,6 +106,7 @@ class EmbeddedStore:
         self._pins_lock = repo / "pins.lock"
         self.peers = PeerSet(tuple(peers), timeout=peer_timeout)
         self._fetched = 0  # blocks fetched from peers by this instance
+        self._exclusive = False  # this instance holds the exclusive repository lock (repair)
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({str(self.repo)!r}, peers={list(self.peers.urls)!r})"
@@ -128,7 +129,9 @@ class EmbeddedStore:
             except BlockNotFoundError as remote:
                 raise (remote if remote.peers else local) from None
         with contextlib.suppress(IpfsError):  # a read-only repository still serves reads
-            with file_lock(self._repo_lock, shared=True):
+            # Under repair's exclusive lock already: taking the shared one would wait forever.
+            lock = contextlib.nullcontext() if self._exclusive else file_lock(self._repo_lock, shared=True)
+            with lock:
                 self._blocks.put(cid, data, check_existing=False)
         self._fetched += 1
         return data
@@ -787,7 +790,7 @@ class EmbeddedStore:
         Runs under the exclusive lock. Dropped blocks that a pin reaches are fetched again from
         the peers (verified); pins that stay incomplete are listed, not removed.
         """
-        with file_lock(self._repo_lock, shared=False):
+        with file_lock(self._repo_lock, shared=False), self._holding_exclusive():
             scratch = len(self._blocks.scratch_files())
             self._blocks.clear_scratch()
             checked, removed = 0, []
@@ -810,6 +813,14 @@ class EmbeddedStore:
                 refetched.append(pin)
         return RepairResult(checked=checked, removed=tuple(removed), refetched=tuple(refetched),
                             incomplete=tuple(incomplete), scratch_removed=scratch)  # fmt: skip
+
+    @contextlib.contextmanager
+    def _holding_exclusive(self) -> Iterator[None]:
+        self._exclusive = True
+        try:
+            yield
+        finally:
+            self._exclusive = False
 
     def repo_stat(self) -> dict[str, int]:
         """Block count and bytes on disk (``ipfs repo stat``)."""
