@@ -6,11 +6,8 @@ client only with ``--api``), so ``qfzz ipfs add -n`` starts in tens of milliseco
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +252,9 @@ def cat(ctx: click.Context, path: str, offset: int, length: int | None, output: 
         emit(report, as_json, lambda v: f"wrote {v['size']} bytes of {v['cid']} to {v['file']}")
         return
     if as_json:
+        import base64
+        import hashlib
+
         data = bytearray()
         for piece in pieces:
             data += piece
@@ -277,6 +277,9 @@ def cat(ctx: click.Context, path: str, offset: int, length: int | None, output: 
 
 def _write_atomically(target: Path, pieces: Any) -> tuple[int, str]:
     """Write ``pieces`` to a scratch file beside ``target`` and rename it there when complete."""
+    import hashlib
+    import tempfile
+
     resolved = target.resolve()
     try:
         scratch = tempfile.NamedTemporaryFile(dir=resolved.parent, prefix=f".{resolved.name}.", delete=False)

@@ -28,9 +28,8 @@ import fcntl
 import itertools
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
 from qfzz_chain.ipfs.dagpb import read_varint
@@ -40,15 +39,24 @@ _SUFFIX = ".data"
 IDENTITY = 0x00
 MAX_MULTIHASH = 128  # sha2-512 is 66 bytes; longer keys would make file names too long
 SYNC_THREADS = 8
-_sync_pool: ThreadPoolExecutor | None = None
+_sync_pool: "ThreadPoolExecutor | None" = None
 _sync_pool_lock = threading.Lock()
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-def _pool() -> ThreadPoolExecutor:
-    """One process-wide pool of fsync threads (fsync releases the GIL), made on first use."""
+
+def _pool() -> "ThreadPoolExecutor":
+    """One process-wide pool of fsync threads (fsync releases the GIL), made on first use.
+
+    ``concurrent.futures`` (and the ``logging`` it pulls in) is imported here, not at the top:
+    it is ~15 ms of start-up that ``add --only-hash`` never needs.
+    """
     global _sync_pool
     with _sync_pool_lock:
         if _sync_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             _sync_pool = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="qfzz-fsync")
         return _sync_pool
 
@@ -268,7 +276,7 @@ class BlockWriter:
 
     def __init__(self, store: FlatBlockstore):
         self._store = store
-        self._pending: list[Future[None]] = []
+        self._pending: list["Future[None]"] = []
         self._folders: set[Path] = set()
         self.written: list[bytes] = []
         self._new_shards = False

@@ -25,9 +25,9 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import stat as stat_module
-import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import IO, BinaryIO, Callable, Iterator, Sequence
 
@@ -98,7 +98,12 @@ class EmbeddedStore:
 
     kind = "embedded"
 
-    def __init__(self, repo: Path, *, peers: Sequence[str] = (), peer_timeout: float = 30.0):
+    def __init__(
+        self, repo: Path, *, peers: Sequence[str] = (), peer_timeout: float = 30.0, cache_bytes: int = 0
+    ):
+        """``cache_bytes`` keeps that many bytes of recently read, verified blocks in memory for
+        file reads (a gateway serving one album to many listeners hashes each block once);
+        verification, pinning and repair always read the disk."""
         self.repo = repo
         self._blocks = FlatBlockstore(repo)
         self._pins_path = repo / "pins.json"
@@ -107,6 +112,10 @@ class EmbeddedStore:
         self.peers = PeerSet(tuple(peers), timeout=peer_timeout)
         self._fetched = 0  # blocks fetched from peers by this instance
         self._exclusive = False  # this instance holds the exclusive repository lock (repair)
+        self._cache_budget = cache_bytes
+        self._cache: "OrderedDict[bytes, bytes]" = OrderedDict()
+        self._cache_size = 0
+        self._cache_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({str(self.repo)!r}, peers={list(self.peers.urls)!r})"
@@ -135,6 +144,31 @@ class EmbeddedStore:
                 self._blocks.put(cid, data, check_existing=False)
         self._fetched += 1
         return data
+
+    def _read_cached(self, cid: bytes) -> bytes:
+        """``_read`` through the in-memory cache of verified blocks (content never changes)."""
+        if not self._cache_budget:
+            return self._read(cid)
+        with self._cache_lock:
+            data = self._cache.get(cid)
+            if data is not None:
+                self._cache.move_to_end(cid)
+                return data
+        data = self._read(cid)
+        if len(data) <= self._cache_budget // 4:
+            with self._cache_lock:
+                if cid not in self._cache:
+                    self._cache[cid] = data
+                    self._cache_size += len(data)
+                    while self._cache_size > self._cache_budget:
+                        _old, dropped = self._cache.popitem(last=False)
+                        self._cache_size -= len(dropped)
+        return data
+
+    def _drop_cache(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+            self._cache_size = 0
 
     def get_block(self, cid: str) -> bytes:
         """One block's bytes, verified against its CID (fetched from a peer if need be)."""
@@ -398,7 +432,7 @@ class EmbeddedStore:
         cid = parsed.root.binary
 
         def read(block: bytes) -> bytes:
-            data = self._read(block)
+            data = self._read_cached(block)
             if trail is not None:
                 trail.append((block, data))
             return data
@@ -442,7 +476,7 @@ class EmbeddedStore:
         if offset < 0 or (length is not None and length < 0):
             raise IpfsError("offset and length must not be negative")
         root = self.resolve(cid)
-        data = self._read(root)
+        data = self._read_cached(root)
         self._file_parts(root, data)  # not a UnixFS file: fail now, not mid-stream
         end = None if length is None else offset + length
         return self._read_range(root, data, offset, end)
@@ -454,7 +488,7 @@ class EmbeddedStore:
     def file_size(self, cid: str) -> int:
         """A UnixFS file's size in bytes, from its root block alone."""
         root = self.resolve(cid)
-        own, children = self._file_parts(root, self._read(root))
+        own, children = self._file_parts(root, self._read_cached(root))
         return len(own) + sum(size for _child, size in children)
 
     def _file_parts(self, cid: bytes, data: bytes) -> tuple[bytes, list[tuple[bytes, int]]]:
@@ -508,7 +542,7 @@ class EmbeddedStore:
                 stack.pop()
                 continue
             child, size, child_start, child_end = step
-            node = (child, self._read(child), child_start, child_end, size)
+            node = (child, self._read_cached(child), child_start, child_end, size)
 
     # ---- directories ---------------------------------------------------------------------------
 
@@ -541,6 +575,9 @@ class EmbeddedStore:
         Written beside ``out`` first and renamed into place when complete, so a failure leaves
         no partial tree; an existing ``out`` is refused. Returns the file bytes written.
         """
+        import shutil
+        import tempfile
+
         target = Path(out)
         if target.exists() or target.is_symlink():
             raise IpfsError(f"cannot write {target}: it already exists")
@@ -717,6 +754,8 @@ class EmbeddedStore:
 
     def _write_pins(self, pins: list[str]) -> None:
         """Replace ``pins.json`` atomically and durably (temp file, fsync, rename, folder fsync)."""
+        import tempfile
+
         try:
             self.repo.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=self.repo, prefix="pins-", delete=False) as tmp:
@@ -777,6 +816,7 @@ class EmbeddedStore:
                 except BlockCorruptedError as exc:
                     raise IpfsError(f"gc refused: pinned {pin} is damaged ({exc}); run `qfzz ipfs repair`") from None
             removed = []
+            self._drop_cache()
             for multihash in list(self._blocks.multihashes()):
                 if multihash not in reachable:
                     self._blocks.delete(multihash)
@@ -791,6 +831,7 @@ class EmbeddedStore:
         the peers (verified); pins that stay incomplete are listed, not removed.
         """
         with file_lock(self._repo_lock, shared=False), self._holding_exclusive():
+            self._drop_cache()
             scratch = len(self._blocks.scratch_files())
             self._blocks.clear_scratch()
             checked, removed = 0, []

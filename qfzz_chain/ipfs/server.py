@@ -97,7 +97,8 @@ class ServerLimits:
     max_connections: int = 1024
     max_upload_bytes: int = 64 * 1024**3
     max_json_bytes: int = 64 * 1024
-    workers: int = 16  # threads running store calls
+    workers: int = 4  # threads running store calls (more only contend for the GIL with the loop)
+    cache_bytes: int = 64 * 1024 * 1024  # verified blocks kept in memory for gateway reads
 
 
 class ParseError(Exception):
@@ -356,10 +357,13 @@ class IpfsServer:
         pin_token: str | None = None,
         limits: ServerLimits | None = None,
     ):
+        self.limits = limits or ServerLimits()
+        if not store._cache_budget and self.limits.cache_bytes:
+            store = EmbeddedStore(store.repo, peers=store.peers.urls, peer_timeout=store.peers.timeout,
+                                  cache_bytes=self.limits.cache_bytes)  # fmt: skip
         self.store = store
         self.access_log = access_log
         self.pin_token = pin_token
-        self.limits = limits or ServerLimits()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
