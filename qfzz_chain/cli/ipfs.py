@@ -178,7 +178,7 @@ def add(ctx: click.Context, path: Path, recursive: bool, wrap: bool, cid_version
         else:
             result = store.add_file(path, progress=progress, **options)
     if is_dir or wrap:
-        _report_tree(result, as_json, quiet, quieter)
+        _report_tree(result, as_json, quiet, quieter, folder=result.name if is_dir else "")
     else:
         _report_file(result, as_json, quiet or quieter)
 
@@ -216,7 +216,12 @@ def _report_file(result: Any, as_json: bool, quiet: bool) -> None:
         click.echo(f"added {result.cid} {result.name}".rstrip())
 
 
-def _report_tree(result: Any, as_json: bool, quiet: bool, quieter: bool) -> None:
+def _report_tree(result: Any, as_json: bool, quiet: bool, quieter: bool, folder: str = "") -> None:
+    """kubo's lines: each entry under the added folder's name (``album/01.wav``), then the folder."""
+
+    def label(path: str) -> str:
+        return path if not folder or path in ("", folder) else f"{folder}/{path}"
+
     if as_json:
         emit(result, True)
     elif quieter:
@@ -224,7 +229,7 @@ def _report_tree(result: Any, as_json: bool, quiet: bool, quieter: bool) -> None
     elif quiet:
         click.echo("\n".join(entry.cid for entry in result.entries))
     else:
-        click.echo("\n".join(f"added {e.cid} {e.path}".rstrip() for e in result.entries))
+        click.echo("\n".join(f"added {e.cid} {label(e.path)}".rstrip() for e in result.entries))
 
 
 @ipfs.command()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import libipld
 
@@ -30,8 +30,7 @@ _CIDV1_PREFIX = {DAG_PB: bytes([1, DAG_PB]), RAW: bytes([1, RAW]), DAG_CBOR: byt
 CODEC_NAMES = {DAG_PB: "dag-pb", RAW: "raw", DAG_CBOR: "dag-cbor", 0x0129: "dag-json", 0x0200: "json"}
 
 
-@dataclass(frozen=True)
-class Cid:
+class Cid(NamedTuple):
     """A parsed CID: its binary form, version and codec; ``str()`` is kubo's text form."""
 
     binary: bytes
@@ -45,8 +44,7 @@ class Cid:
         return cid_text(self.binary)
 
 
-@dataclass(frozen=True)
-class IpfsPath:
+class IpfsPath(NamedTuple):
     """``/ipfs/CID/a/b`` or ``CID/a/b``: a root CID and the names below it."""
 
     root: Cid

@@ -15,8 +15,7 @@ unknown fields and truncated input with ``ValueError``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 UNIXFS_RAW = 0
 UNIXFS_DIRECTORY = 1
@@ -84,8 +83,7 @@ def _fields(block: bytes | memoryview) -> list[tuple[int, int, object]]:
     return out
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """A dag-pb link: the child's binary CID and the cumulative size of the child's DAG."""
 
     cid: bytes
@@ -93,16 +91,14 @@ class Link:
     name: str = ""
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """A decoded dag-pb node: its links and its opaque ``Data`` (``None`` when absent)."""
 
     links: tuple[Link, ...]
     data: bytes | None
 
 
-@dataclass(frozen=True)
-class UnixfsNode:
+class UnixfsNode(NamedTuple):
     """The fields of a UnixFS ``Data`` message that reading needs."""
 
     type: int

@@ -23,8 +23,7 @@ entries (``test/sharness/t0260-sharding.sh``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 import mmh3
 
@@ -47,8 +46,7 @@ HAMT_HASH_MURMUR3 = 0x22
 _HASH_BYTES = 8
 
 
-@dataclass(frozen=True)
-class DirEntry:
+class DirEntry(NamedTuple):
     """One named child of a directory: its binary CID and its whole-DAG size (the link Tsize)."""
 
     name: str

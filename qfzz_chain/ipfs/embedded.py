@@ -337,8 +337,9 @@ class EmbeddedStore:
                 for block in top:
                     put(block)
                 root = top[-1]
-                if is_dir:
-                    entries[-1] = AddedEntry(name, *entries[-1][1:])  # type: ignore[misc]
+                if is_dir:  # the folder itself, named as it appears inside the wrapper
+                    last = entries[-1]
+                    entries[-1] = AddedEntry(name, last.cid, last.size, last.dag_size, last.kind)
                 entries.append(AddedEntry("", cid_text(root.cid), state.bytes, root.dag_size, "directory"))
             put.finish()
             if pin and not only_hash:

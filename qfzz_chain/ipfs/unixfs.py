@@ -15,8 +15,7 @@ same left-filled tree with every leaf at the same depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
 from qfzz_chain.ipfs.cid import DAG_PB, RAW, block_cid
 from qfzz_chain.ipfs.dagpb import Link, encode_file_branch, encode_file_leaf
@@ -49,8 +48,7 @@ def parse_chunker(spec: str | None) -> int:
     raise ValueError(f"unrecognized chunker option: {spec}")
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """A block and its binary CID; ``dag_size`` counts the block and all below it (link Tsize)."""
 
     cid: bytes
@@ -79,10 +77,12 @@ def read_chunks(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[byte
             return
 
 
-@dataclass
 class _Level:
-    links: list[Link] = field(default_factory=list)
-    file_sizes: list[int] = field(default_factory=list)
+    __slots__ = ("links", "file_sizes")
+
+    def __init__(self) -> None:
+        self.links: list[Link] = []
+        self.file_sizes: list[int] = []
 
 
 class _BalancedBuilder:

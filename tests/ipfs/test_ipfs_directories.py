@@ -202,6 +202,7 @@ def test_cli_add_options_as_kubo_users_pass_them(tmp_path):
     assert refused.returncode == 1 and b"add it with -r" in refused.stderr
     lines = run("add", "-r", str(album)).stdout.decode().splitlines()
     assert lines[-1].endswith(" album") and all(line.startswith("added ") for line in lines)
+    assert any(line.endswith(" album/bonus/03 demo.wav") for line in lines)  # kubo's names
     root = run("add", "-Q", "-r", str(album)).stdout.decode().strip()
     assert lines[-1].split()[1] == root
     report = json.loads(run("add", "-r", "--json", str(album)).stdout)
@@ -220,3 +221,15 @@ def test_cli_add_options_as_kubo_users_pass_them(tmp_path):
     other = tmp_path / "other"
     assert json.loads(_qfzz(other, "import", str(car), "--json").stdout)["roots"] == [{"cid": root, "pin_error": ""}]
     assert _qfzz(other, "cat", f"{root}/02 song.wav").stdout == tracks["02 song.wav"]
+
+
+def test_wrapping_a_folder_puts_it_under_its_name(tmp_path):
+    album = tmp_path / "album"
+    album.mkdir()
+    (album / "a.wav").write_bytes(b"a")
+    store = EmbeddedStore(tmp_path / "repo")
+    plain = store.add_directory(album)
+    wrapped = store.add_directory(album, wrap=True)
+    assert [(e.name, e.cid) for e in store.ls(wrapped.cid)] == [("album", plain.cid)]
+    assert [e.path for e in wrapped.entries] == ["a.wav", "album", ""]  # files relative to the folder
+    assert store.read_bytes(f"{wrapped.cid}/album/a.wav") == b"a"
