@@ -269,9 +269,16 @@ def cat(ctx: click.Context, path: str, offset: int, length: int | None, output: 
               "data_base64": base64.b64encode(bytes(data)).decode()}, True)  # fmt: skip
         return
     out = click.get_binary_stream("stdout")
+    bar = None
+    if not sys.stdout.isatty() and hasattr(store, "file_size"):  # a bar only beside redirected output
+        total = store.file_size(path) - offset
+        bar = _progress_bar(total if length is None else min(total, length), f"reading {path}")
     try:
-        for piece in pieces:
-            out.write(piece)
+        with bar if bar is not None else _nothing():
+            for piece in pieces:
+                out.write(piece)
+                if bar is not None:
+                    bar.update(len(piece))
         out.flush()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from complaining
@@ -324,7 +331,22 @@ def get(ctx: click.Context, path: str, output: Path | None, as_json: bool) -> No
     parsed = parse_path(path)
     target = output or Path(parsed.names[-1] if parsed.names else str(parsed.root))
     store = _store(ctx)
-    written = store.get(path, target)
+    bar = None
+    try:
+        size = store.file_size(path) if hasattr(store, "file_size") else 0
+    except IpfsError:
+        size = 0  # a folder: its size is known only once walked
+    bar = _progress_bar(size, f"getting {path}") if size else None
+    reported = 0
+
+    def progress(done: int, _total: int) -> None:
+        nonlocal reported
+        if bar is not None:
+            bar.update(done - reported)
+        reported = done
+
+    with bar if bar is not None else _nothing():
+        written = store.get(path, target, progress=progress)
     emit({"cid": path, "path": str(target), "bytes": written}, as_json,
          lambda v: f"saved {v['cid']} to {v['path']} ({v['bytes']} bytes)")  # fmt: skip
 
@@ -527,7 +549,7 @@ def publish(ctx: click.Context, cid: str, name: str, wait: float, as_json: bool)
 
     Exit status 1 when the content could not be published (the line says why).
     """
-    from qfzz_chain.ipfs.publish import publish as publish_dag
+    from qfzz_chain.ipfs.publishing import publish as publish_dag
 
     result = publish_dag(_store(ctx), cid, name=name, wait=wait)
     emit(result, as_json, lambda value: value.line())

@@ -9,7 +9,7 @@ a pinning service) and says whether it got there.
 
 from typing import Any
 
-from qfzz_chain.ipfs.cid import parse_cid, parse_path
+from qfzz_chain.ipfs.cid import parse_cid, parse_path, parse_root
 from qfzz_chain.ipfs.errors import (
     BlockCorruptedError,
     BlockNotFoundError,
@@ -44,8 +44,8 @@ def add_directory(store: ContentStore, path: Any, **options: Any) -> DirectoryAd
 
 
 def publish(store: ContentStore, cid: str, **options: Any):
-    """Publish the DAG under ``cid`` to the configured remote (``qfzz_chain.ipfs.publish``)."""
-    from qfzz_chain.ipfs.publish import publish as _publish
+    """Publish the DAG under ``cid`` to the configured remote (``qfzz_chain.ipfs.publishing``)."""
+    from qfzz_chain.ipfs.publishing import publish as _publish
 
     return _publish(store, cid, **options)
 
@@ -60,6 +60,7 @@ __all__ = [
     "RepairResult",
     "add_directory",
     "parse_path",
+    "parse_root",
     "publish",
     "BlockCorruptedError",
     "BlockNotFoundError",

@@ -27,7 +27,7 @@ from qfzz_chain.ipfs.cid import (
     block_matches,
     cid_bytes,
     cid_text,
-    parse_cid,
+    parse_root,
     split_cid,
 )
 from qfzz_chain.ipfs.dagpb import decode_node
@@ -280,7 +280,7 @@ class KuboStore:
         """
         if offset < 0 or (length is not None and length < 0):
             raise IpfsError("offset and length must not be negative")
-        root = cid if "/" in cid.strip("/").removeprefix("ipfs/") else str(parse_cid(cid))
+        root = cid if "/" in cid.strip("/").removeprefix("ipfs/") else str(parse_root(cid))
         params: dict[str, Any] = {"arg": root, "offset": offset}
         if length is not None:
             params["length"] = length
@@ -326,7 +326,7 @@ class KuboStore:
 
     def get_block(self, cid: str) -> bytes:
         """One raw block from the node."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"get block {root}"):
             return bytes(self._client.block.get(root))
 
@@ -362,13 +362,13 @@ class KuboStore:
 
     def pin_add(self, cid: str) -> list[str]:
         """Pin recursively on the node (fetching the DAG if the node must)."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"pin {root}"):
             return list(self._client.pin.add(root)["Pins"])
 
     def pin_rm(self, cid: str) -> list[str]:
         """Remove a recursive pin on the node."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"unpin {root}"):
             return list(self._client.pin.rm(root)["Pins"])
 
@@ -386,7 +386,7 @@ class KuboStore:
 
     def export_car(self, cid: str, out: IO[bytes]) -> None:
         """Stream ``ipfs dag export`` of ``cid`` into ``out``."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"export {root}"):
             for chunk in self._client.dag.export(root, stream=True):
                 out.write(chunk)

@@ -62,7 +62,7 @@ from qfzz_chain.ipfs.cid import (
     DAG_PB,
     RAW,
     cid_text,
-    parse_cid,
+    parse_root,
     parse_path,
     split_cid,
 )
@@ -1401,7 +1401,7 @@ class _PinService:
             return self._error(400, "BAD_REQUEST", "request body too large")
         try:
             pin = json.loads(raw)
-            cid = str(parse_cid(pin["cid"]))
+            cid = str(parse_root(pin["cid"]))
         except (ValueError, KeyError, TypeError, InvalidCidError):
             return self._error(400, "BAD_REQUEST", 'the body must be JSON with a valid "cid"')
         origins = [str(o) for o in pin.get("origins") or []][:20]

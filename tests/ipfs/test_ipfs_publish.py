@@ -17,7 +17,7 @@ from ipfs_test_support import CHUNK, pseudo_random_bytes
 
 from qfzz_chain.ipfs import PublishError, publish
 from qfzz_chain.ipfs.embedded import EmbeddedStore
-from qfzz_chain.ipfs.publish import PublishTarget, target_from_env
+from qfzz_chain.ipfs.publishing import PublishTarget, target_from_env
 from qfzz_chain.ipfs.server import origin_url
 
 TOKEN = "secret-token"
