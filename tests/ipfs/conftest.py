@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from ipfs_test_support import running_server
 
 from qfzz_chain.ipfs.embedded import EmbeddedStore
-from qfzz_chain.ipfs.server import IpfsServer, make_server
-
-
-@contextmanager
-def running_server(backing: EmbeddedStore, **options) -> Iterator[IpfsServer]:
-    """The RPC/gateway server over ``backing`` on a free loopback port, in a thread."""
-    server = make_server(backing, "127.0.0.1", 0, access_log=False, **options)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    assert server.wait_started(10)
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+from qfzz_chain.ipfs.server import IpfsServer
 
 
 @pytest.fixture

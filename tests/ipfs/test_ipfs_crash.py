@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ipfs_test_support import CHUNK, pseudo_random_bytes
+from ipfs_test_support import CHUNK, pseudo_random_bytes, running_server
 
 from qfzz_chain.ipfs import blockstore as blockstore_module
 from qfzz_chain.ipfs import embedded as embedded_module
@@ -108,8 +108,7 @@ def test_blocks_are_durable_before_the_pin_that_names_them(tmp_path, monkeypatch
 
 
 def test_repair_drops_damaged_blocks_and_refetches_them(tmp_path):
-    from conftest import running_server
-
+    
     content = pseudo_random_bytes(3 * CHUNK + 1, seed=4)
     store = EmbeddedStore(tmp_path / "repo")
     cid = store.add_bytes(content).cid

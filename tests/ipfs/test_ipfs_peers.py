@@ -16,8 +16,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from conftest import running_server
-from ipfs_test_support import CHUNK, pseudo_random_bytes, repo_snapshot
+from ipfs_test_support import CHUNK, pseudo_random_bytes, repo_snapshot, running_server
 
 from qfzz_chain.ipfs import BlockNotFoundError, open_store
 from qfzz_chain.ipfs.car import read_header, read_sections

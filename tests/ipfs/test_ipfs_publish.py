@@ -12,8 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import running_server
-from ipfs_test_support import CHUNK, pseudo_random_bytes
+from ipfs_test_support import CHUNK, pseudo_random_bytes, running_server
 
 from qfzz_chain.ipfs import PublishError, publish
 from qfzz_chain.ipfs.embedded import EmbeddedStore

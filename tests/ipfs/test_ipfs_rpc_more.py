@@ -13,8 +13,7 @@ import warnings
 import ipfshttpclient
 import pytest
 import requests
-from conftest import running_server
-from ipfs_test_support import CHUNK, pseudo_random_bytes
+from ipfs_test_support import CHUNK, pseudo_random_bytes, running_server
 
 from qfzz_chain.ipfs.embedded import EmbeddedStore
 from qfzz_chain.ipfs.server import ServerLimits
