@@ -19,6 +19,7 @@ _SUBCOMMANDS = {
     "track": ("qfzz_chain.cli.track:track", "Register tracks by IPFS CID; show and list them."),
     "ipfs": ("qfzz_chain.cli.ipfs:ipfs", "Add, read, pin, export and serve content (kubo-compatible)."),
     "recommend": ("qfzz_chain.cli.recommend:recommend", "Recommend music with explanations; evaluate models."),
+    "p2p": ("qfzz_chain.cli.p2p:p2p", "Gossip recommendation between listener nodes: simulate, run a node, ask it."),
 }
 
 
