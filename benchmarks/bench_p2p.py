@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 from concurrent.futures import ProcessPoolExecutor
 import time
@@ -21,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import write_results  # noqa: E402
+from _results import RESULTS_DIR, write_results  # noqa: E402
 from qfzz_chain.p2p.protocol import ProtocolConfig  # noqa: E402
 from qfzz_chain.p2p.simulation import (  # noqa: E402
     SimulationConfig,
@@ -41,9 +42,10 @@ BUDGET = 1024  # the goal's bytes per node per period
 ATTACK_SHARES = (0.1, 0.2, 0.3)
 ATTACKS = ("shilling", "hub")
 SCALES = (500, 1000, 1892)
-# Attacks run on a seeded random 1,000 of the users (the CPU of two busy cores: 12 attacked networks
-# of up to 1,429 nodes); the clean 1,000-node runs at the same period are their baseline.
-ATTACK_NODES = 1000
+# Attacks run on a seeded random 500 of the users for 20 periods (what two busy cores allow for 12
+# attacked networks of up to 714 nodes); the same 500 run clean for 20 periods are their baseline,
+# and that clean run is also the 500-node point of the scale figures.
+ATTACK_NODES = 500
 NAIVE_BYTES_PER_SECOND_1M = 20e9  # seed §8.2: 1 M users × 20 KB per query, per second
 
 
@@ -88,6 +90,38 @@ def run_all(pool: ProcessPoolExecutor, specs: dict[str, tuple[int, dict[str, Any
     return {label: future.result() for label, future in futures.items()}
 
 
+def stage2_specs(goal_m: int, base: dict[str, Any], quick: bool, attack_periods: int, shares: tuple[float, ...],
+                 scales: tuple[int, ...], n_users: int) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Every run after the bandwidth curve, at the chosen M: ``label: (split seed, settings)``."""
+    at_goal = {**base, "summary_bytes": goal_m}
+    attack_nodes = 200 if quick else ATTACK_NODES
+    attack = {**at_goal, "nodes": attack_nodes, "periods": attack_periods, "checkpoints": ()}
+    clean_attack = {**attack, "checkpoints": ()}
+    specs: dict[str, tuple[int, dict[str, Any]]] = {
+        "no defence": (SEEDS[0], {**at_goal, "defence": False}),
+        f"seed {SEEDS[1]}": (SEEDS[1], {**at_goal, "defence": True, "seed": SEEDS[1], "target": None,
+                                        "checkpoints": ()}),
+        "churn": (SEEDS[0], {**at_goal, "defence": True, "churn": 0.3, "loss": 0.05, "checkpoints": ()}),
+        "no attack, defence": (SEEDS[0], {**clean_attack, "defence": True}),
+        "no attack, no defence": (SEEDS[0], {**clean_attack, "defence": False}),
+    }
+    for kind in ATTACKS:
+        for share in shares:
+            for defended in (True, False):
+                tag = f"{kind}_{int(share * 100)}pct_{'defence' if defended else 'no_defence'}"
+                specs[tag] = (SEEDS[0], {**attack, "defence": defended, "attackers": share, "attack": kind})
+    for n in scales:
+        if n < n_users and n != attack_nodes:
+            specs[f"scale {n}"] = (SEEDS[0], {**attack, "defence": True, "nodes": n})
+    return specs
+
+
+def _save(path: Path, stash: dict[str, Any]) -> None:
+    """Keep finished runs on disk, so a failure later does not cost the hour of simulation."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(stash))
+
+
 def periods_to_95pct(convergence: dict[int, float]) -> int:
     final = convergence[max(convergence)]
     return min(p for p, v in convergence.items() if v >= 0.95 * final)
@@ -99,6 +133,10 @@ def main() -> None:
     parser.add_argument("--chart", type=Path, default=None, help="Write the trade-off curves as a PNG.")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="Networks simulated at once, one process (and event loop) each.")
+    parser.add_argument("--stage2-only", type=int, default=None, metavar="M",
+                        help="Run only the stage-2 networks at this M (beside a stage-1 run) and save them.")
+    parser.add_argument("--resume", action="store_true",
+                        help="Reuse the runs saved by an interrupted benchmark (benchmarks/results/p2p_runs*.pickle).")
     args = parser.parse_args()
     started = time.perf_counter()
     nodes = 300 if args.quick else None
@@ -107,6 +145,7 @@ def main() -> None:
     sizes = (128, 512, 1024) if args.quick else SUMMARY_BYTES
     shares = (0.2,) if args.quick else ATTACK_SHARES
     scales = (100, 200, 300) if args.quick else SCALES
+    # (quick: the attack baseline has 200 nodes, so it is the 200-node scale point)
     step = 2 if args.quick else 5
     checkpoints = tuple(p for p in range(step, periods, step))
 
@@ -120,12 +159,27 @@ def main() -> None:
                                "attack_target_name": dataset.item_names[int(dataset.interactions.item_index(target))]}
     base = dict(nodes=nodes, periods=periods, seed=SEEDS[0], target=target, checkpoints=checkpoints)
 
+    saved = RESULTS_DIR / f"p2p_runs{'_quick' if args.quick else ''}.pickle"
+    stage2 = RESULTS_DIR / f"p2p_runs_stage2{'_quick' if args.quick else ''}.pickle"
+    stash: dict[str, Any] = pickle.loads(saved.read_bytes()) if args.resume and saved.is_file() else {}
+    if args.resume and "done" not in stash and stage2.is_file():
+        stash["done"] = pickle.loads(stage2.read_bytes())["done"]
+    if args.stage2_only is not None:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            specs = stage2_specs(args.stage2_only, base, args.quick, attack_periods, shares, scales,
+                                 dataset.interactions.n_users)
+            _save(stage2, {"done": run_all(pool, specs), "summary_bytes": args.stage2_only})
+        progress(f"saved {stage2}")
+        return
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         progress(f"stage 1: bandwidth curve, M in {sizes} (defence on), beside the centralized baselines")
-        curve_futures = {m: pool.submit(_simulate, f"M={m}", SEEDS[0], {**base, "summary_bytes": m, "defence": True})
-                         for m in sizes}
-        central = {seed: central_baselines(dataset, seed) for seed in SEEDS}
-        by_size = {m: f.result() for m, f in curve_futures.items()}
+        if "by_size" not in stash:
+            curve_futures = {m: pool.submit(_simulate, f"M={m}", SEEDS[0],
+                                            {**base, "summary_bytes": m, "defence": True}) for m in sizes}
+            stash["central"] = {seed: central_baselines(dataset, seed) for seed in SEEDS}
+            stash["by_size"] = {m: f.result() for m, f in curve_futures.items()}
+            _save(saved, stash)
+        central, by_size = stash["central"], stash["by_size"]
         for seed in SEEDS:
             suffix = "" if seed == SEEDS[0] else f"_seed{seed}"
             for name, value in central[seed].items():
@@ -158,27 +212,12 @@ def main() -> None:
         figures["peak_memory_mb"] = round(main_run.peak_memory_mb, 1)
 
         progress(f"stage 2 at M = {goal_m}: no defence, seed {SEEDS[1]}, churn, attacks, scale")
-        at_goal = {**base, "summary_bytes": goal_m}
+        specs = stage2_specs(goal_m, base, args.quick, attack_periods, shares, scales, dataset.interactions.n_users)
         attack_nodes = 200 if args.quick else ATTACK_NODES
-        attack = {**at_goal, "nodes": attack_nodes, "periods": attack_periods, "checkpoints": ()}
-        clean_attack = {**attack, "checkpoints": ()}
-        specs: dict[str, tuple[int, dict[str, Any]]] = {
-            "no defence": (SEEDS[0], {**at_goal, "defence": False}),
-            f"seed {SEEDS[1]}": (SEEDS[1], {**at_goal, "defence": True, "seed": SEEDS[1], "target": None,
-                                            "checkpoints": ()}),
-            "churn": (SEEDS[0], {**at_goal, "defence": True, "churn": 0.3, "loss": 0.05, "checkpoints": ()}),
-            "no attack, defence": (SEEDS[0], {**clean_attack, "defence": True}),
-            "no attack, no defence": (SEEDS[0], {**clean_attack, "defence": False}),
-        }
-        for kind in ATTACKS:
-            for share in shares:
-                for defended in (True, False):
-                    tag = f"{kind}_{int(share * 100)}pct_{'defence' if defended else 'no_defence'}"
-                    specs[tag] = (SEEDS[0], {**attack, "defence": defended, "attackers": share, "attack": kind})
-        for n in scales:
-            if n < dataset.interactions.n_users:
-                specs[f"scale {n}"] = (SEEDS[0], {**at_goal, "defence": True, "nodes": n, "checkpoints": ()})
-        done = run_all(pool, specs)
+        if "done" not in stash:
+            stash["done"] = run_all(pool, specs)
+            _save(saved, stash)
+        done = stash["done"]
 
     undefended = done["no defence"]
     figures["no_defence_ndcg_at_10"] = round(undefended.metrics["ndcg_at_10"], 6)
@@ -228,7 +267,7 @@ def main() -> None:
             figures[f"goal_{kind}_ndcg_within_5pct_met"] = int(figures[f"attack_{tag}_ndcg_vs_no_attack"] >= 0.95)
 
     for n in scales:
-        r = done.get(f"scale {n}", main_run)
+        r = main_run if n >= dataset.interactions.n_users else done.get(f"scale {n}", done["no attack, defence"])
         figures[f"scale_{n}_bytes_per_node_per_period"] = round(r.bytes_per_node_per_period, 1)
         figures[f"scale_{n}_messages_per_node_per_period"] = round(r.messages_per_node_per_period, 3)
         figures[f"scale_{n}_ndcg_at_10"] = round(r.metrics["ndcg_at_10"], 6)

@@ -21,7 +21,7 @@ import numpy as np
 
 from qfzz_chain.p2p.protocol import ProtocolConfig
 from qfzz_chain.p2p.summary import MAX_CODE, Profile, capacity, decode_summary, encode_summary
-from qfzz_chain.p2p.errors import MalformedMessageError
+from qfzz_chain.p2p.errors import InvalidConfigError, MalformedMessageError
 from qfzz_chain.p2p.wire import GOSSIP_REPLY, GOSSIP_REQUEST, Address, Descriptor, Message, bstr_size, gossip_size
 
 ATTACKS = ("shilling", "hub")
@@ -34,7 +34,7 @@ class Attacker:
     def __init__(self, address: Address, kind: str, target: int, popular: Profile, config: ProtocolConfig,
                  seed: int, bootstrap: list[Address]):
         if kind not in ATTACKS:
-            raise ValueError(f"unknown attack {kind!r}")
+            raise InvalidConfigError(f"unknown attack {kind!r}; choose one of {', '.join(ATTACKS)}")
         self.address = address
         self.kind = kind
         self.target = int(target)

@@ -29,7 +29,7 @@ import numpy as np
 
 from qfzz_chain.p2p import defence as checks
 from qfzz_chain.p2p.errors import InvalidConfigError, MalformedMessageError
-from qfzz_chain.p2p.summary import Profile, capacity, decode_summary, encode_summary, id_width
+from qfzz_chain.p2p.summary import Profile, capacity, decode_summary, encode_summary
 from qfzz_chain.p2p.wire import (
     GOSSIP_REPLY,
     ADDRESS_BYTES,
@@ -593,4 +593,4 @@ def summary_capacity(config: ProtocolConfig, width: int = 2) -> int:
     return capacity(config.summary_bytes - gossip_size(2**31, 0, view_len, []) - 1, width)
 
 
-__all__ = ["ProtocolConfig", "NodeState", "Recommendation", "PeerCredit", "Ledger", "summary_capacity", "id_width"]
+__all__ = ["ProtocolConfig", "NodeState", "Recommendation", "PeerCredit", "Ledger", "summary_capacity"]
