@@ -73,7 +73,8 @@ def _split(seed: int) -> SimulationData:
 def _simulate(label: str, split_seed: int, settings: dict[str, Any]) -> SimulationResult:
     """One network run (in a worker process: each run has its own event loop and sockets)."""
     settings = dict(settings)
-    protocol = ProtocolConfig(summary_bytes=settings.pop("summary_bytes"), defence=settings.pop("defence"))
+    protocol = ProtocolConfig(summary_bytes=settings.pop("summary_bytes"), defence=settings.pop("defence"),
+                              **settings.pop("protocol", {}))
     config = SimulationConfig(protocol=protocol, **settings)
     started = time.perf_counter()
     result = simulate(_split(split_seed), config)
@@ -90,11 +91,11 @@ def run_all(pool: ProcessPoolExecutor, specs: dict[str, tuple[int, dict[str, Any
     return {label: future.result() for label, future in futures.items()}
 
 
-def stage2_specs(goal_m: int, base: dict[str, Any], quick: bool, attack_periods: int, shares: tuple[float, ...],
+def stage2_specs(goal_m: int, base: dict[str, Any], small: bool, attack_periods: int, shares: tuple[float, ...],
                  scales: tuple[int, ...], n_users: int) -> dict[str, tuple[int, dict[str, Any]]]:
     """Every run after the bandwidth curve, at the chosen M: ``label: (split seed, settings)``."""
     at_goal = {**base, "summary_bytes": goal_m}
-    attack_nodes = 200 if quick else ATTACK_NODES
+    attack_nodes = 200 if small else ATTACK_NODES
     attack = {**at_goal, "nodes": attack_nodes, "periods": attack_periods, "checkpoints": ()}
     clean_attack = {**attack, "checkpoints": ()}
     specs: dict[str, tuple[int, dict[str, Any]]] = {
@@ -111,7 +112,7 @@ def stage2_specs(goal_m: int, base: dict[str, Any], quick: bool, attack_periods:
                 tag = f"{kind}_{int(share * 100)}pct_{'defence' if defended else 'no_defence'}"
                 specs[tag] = (SEEDS[0], {**attack, "defence": defended, "attackers": share, "attack": kind})
     for n in scales:
-        if n < n_users and n != attack_nodes:
+        if n < n_users and n != attack_nodes and n != base["nodes"]:
             specs[f"scale {n}"] = (SEEDS[0], {**attack, "defence": True, "nodes": n})
     return specs
 
@@ -130,43 +131,50 @@ def periods_to_95pct(convergence: dict[int, float]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="300 nodes, 12 periods, fewer settings (minutes).")
+    parser.add_argument("--reduced", action="store_true",
+                        help="Every experiment, on 300 nodes for 12 periods (attacks: 200 nodes, 10 periods): what a "
+                             "saturated machine allows; the full run needs ~1 h of one free core.")
     parser.add_argument("--chart", type=Path, default=None, help="Write the trade-off curves as a PNG.")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="Networks simulated at once, one process (and event loop) each.")
     parser.add_argument("--stage2-only", type=int, default=None, metavar="M",
                         help="Run only the stage-2 networks at this M (beside a stage-1 run) and save them.")
+    parser.add_argument("--goal-m", type=int, default=None,
+                        help="Take this M as the main configuration instead of the best one within 1 KiB.")
     parser.add_argument("--resume", action="store_true",
                         help="Reuse the runs saved by an interrupted benchmark (benchmarks/results/p2p_runs*.pickle).")
     args = parser.parse_args()
     started = time.perf_counter()
-    nodes = 300 if args.quick else None
-    periods = 12 if args.quick else 30
-    attack_periods = 8 if args.quick else 20
+    small = args.quick or args.reduced
+    nodes = 300 if small else None
+    periods = 12 if small else 30
+    attack_periods = (10 if args.reduced else 8) if small else 20
     sizes = (128, 512, 1024) if args.quick else SUMMARY_BYTES
     shares = (0.2,) if args.quick else ATTACK_SHARES
-    scales = (100, 200, 300) if args.quick else SCALES
+    scales = (100, 200, 300) if args.quick else (300, 500, 1000) if args.reduced else SCALES
     # (quick: the attack baseline has 200 nodes, so it is the 200-node scale point)
-    step = 2 if args.quick else 5
+    step = 2 if small else 5
     checkpoints = tuple(p for p in range(step, periods, step))
 
     dataset = load_lastfm()
     main_split = _split(SEEDS[0])
     # The attackers' target, named up front so every run (attacked or not) reports its hit ratio.
     target = default_target(main_split.train, main_split.item_ids)
-    figures: dict[str, Any] = {"quick": int(args.quick), "seed": SEEDS[0], "periods": periods,
+    figures: dict[str, Any] = {"quick": int(args.quick), "reduced": int(args.reduced), "seed": SEEDS[0], "periods": periods,
                                "attack_periods": attack_periods, "nodes": nodes or dataset.interactions.n_users,
                                "attack_target_artist": target,
                                "attack_target_name": dataset.item_names[int(dataset.interactions.item_index(target))]}
     base = dict(nodes=nodes, periods=periods, seed=SEEDS[0], target=target, checkpoints=checkpoints)
 
-    saved = RESULTS_DIR / f"p2p_runs{'_quick' if args.quick else ''}.pickle"
-    stage2 = RESULTS_DIR / f"p2p_runs_stage2{'_quick' if args.quick else ''}.pickle"
+    mode = "_quick" if args.quick else "_reduced" if args.reduced else ""
+    saved = RESULTS_DIR / f"p2p_runs{mode}.pickle"
+    stage2 = RESULTS_DIR / f"p2p_runs_stage2{mode}.pickle"
     stash: dict[str, Any] = pickle.loads(saved.read_bytes()) if args.resume and saved.is_file() else {}
     if args.resume and "done" not in stash and stage2.is_file():
         stash["done"] = pickle.loads(stage2.read_bytes())["done"]
     if args.stage2_only is not None:
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
-            specs = stage2_specs(args.stage2_only, base, args.quick, attack_periods, shares, scales,
+            specs = stage2_specs(args.stage2_only, base, small, attack_periods, shares, scales,
                                  dataset.interactions.n_users)
             _save(stage2, {"done": run_all(pool, specs), "summary_bytes": args.stage2_only})
         progress(f"saved {stage2}")
@@ -195,6 +203,9 @@ def main() -> None:
                 figures[f"convergence_m{m}_period{p}"] = round(v, 6)
         within = [m for m in sizes if by_size[m].bytes_per_node_per_period <= BUDGET]
         goal_m = max(within, key=lambda m: by_size[m].metrics["ndcg_at_10"]) if within else min(sizes)
+        if args.goal_m is not None:
+            goal_m = args.goal_m
+        figures["goal_bytes_within_1kib_met"] = int(by_size[goal_m].bytes_per_node_per_period <= BUDGET)
         main_run = by_size[goal_m]
         figures["summary_bytes"] = goal_m
         for key in ("ndcg_at_10", "recall_at_10", "precision_at_10", "coverage", "emerging_share", "novelty"):
@@ -212,8 +223,8 @@ def main() -> None:
         figures["peak_memory_mb"] = round(main_run.peak_memory_mb, 1)
 
         progress(f"stage 2 at M = {goal_m}: no defence, seed {SEEDS[1]}, churn, attacks, scale")
-        specs = stage2_specs(goal_m, base, args.quick, attack_periods, shares, scales, dataset.interactions.n_users)
-        attack_nodes = 200 if args.quick else ATTACK_NODES
+        specs = stage2_specs(goal_m, base, small, attack_periods, shares, scales, dataset.interactions.n_users)
+        attack_nodes = 200 if small else ATTACK_NODES
         if "done" not in stash:
             stash["done"] = run_all(pool, specs)
             _save(saved, stash)
@@ -267,7 +278,10 @@ def main() -> None:
             figures[f"goal_{kind}_ndcg_within_5pct_met"] = int(figures[f"attack_{tag}_ndcg_vs_no_attack"] >= 0.95)
 
     for n in scales:
-        r = main_run if n >= dataset.interactions.n_users else done.get(f"scale {n}", done["no attack, defence"])
+        if n >= dataset.interactions.n_users or n == nodes:
+            r = main_run
+        else:
+            r = done.get(f"scale {n}", done["no attack, defence"])
         figures[f"scale_{n}_bytes_per_node_per_period"] = round(r.bytes_per_node_per_period, 1)
         figures[f"scale_{n}_messages_per_node_per_period"] = round(r.messages_per_node_per_period, 3)
         figures[f"scale_{n}_ndcg_at_10"] = round(r.metrics["ndcg_at_10"], 6)
