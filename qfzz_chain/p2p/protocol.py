@@ -56,7 +56,7 @@ REQUEST_TIMEOUT_PERIODS = 3
 class ProtocolConfig:
     """The protocol's parameters; every node of a network uses the same ones."""
 
-    summary_bytes: int = 1024  # M: the largest gossip datagram a node sends or accepts
+    summary_bytes: int = 512  # M: the largest gossip datagram; 512 keeps a node within 1 KiB a period
     fanout: int = 1  # K: exchanges a node starts per period
     view_size: int = 16  # Cyclon view length
     shuffle_length: int = 6  # descriptors per message (fewer when M is small)
