@@ -229,11 +229,12 @@ def model_publish(session: ChainSession, model_name: str, activate_at: int | Non
 @click.option("--committee", "committee_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The file `committee init` wrote.")
 @click.option("--index", type=click.IntRange(0, 255), required=True, help="This node's member index.")
-def node(committee_file: Path, index: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Log JSON lines ({time, level, message}) instead of text.")
+def node(committee_file: Path, index: int, as_json: bool) -> None:
     """Run committee member INDEX in the foreground (Ctrl-C stops it; it resumes from its journal)."""
     from qfzz_chain.oracle.node import NodeConfig, run_node
 
-    run_node(NodeConfig.load(committee_file, index))
+    run_node(NodeConfig.load(committee_file, index), json_logs=as_json)
 
 
 @oracle.command()

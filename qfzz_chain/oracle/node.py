@@ -715,9 +715,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def run_node(config: NodeConfig) -> None:
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"time": self.formatTime(record), "level": record.levelname.lower(),
+                           "message": record.getMessage()})  # fmt: skip
+
+
+def run_node(config: NodeConfig, *, json_logs: bool = False) -> None:
     """Run one node in the foreground until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonLines() if json_logs else logging.Formatter("%(asctime)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     node = Node(config)
     try:
         asyncio.run(node.run())
