@@ -56,6 +56,8 @@ from _results import write_results  # noqa: E402
 EQUIVALENTS_PATH = ROOT / "tools" / "mutation_equivalents.json"
 DOC_PATH = ROOT / "docs" / "mutation.md"
 QUICK_MUTATORS = ("RR", "ROR", "LOR", "AOR")
+# the Python modules `--quick` mutates (a few hundred mutants: the CID and metrics cores)
+QUICK_MODULES = ("qfzz_chain.ipfs.cid", "qfzz_chain.recommender.metrics")
 SLITHER_ARGS = (
     "--compile-force-framework", "solc", "--solc-remaps", "@openzeppelin=node_modules/@openzeppelin",
     "--solc-args", "--allow-paths .,node_modules",
@@ -63,8 +65,10 @@ SLITHER_ARGS = (
 # one mutant's test command may run this long (forge ~3 s, the Brownie stage ~2 min on a busy machine)
 FORGE_TIMEOUT_SECONDS = 300
 BROWNIE_TIMEOUT_SECONDS = 900
-BROWNIE_STAGE = ("pytest", "-x", "-q", "-p", "no:cacheprovider", "-W", "ignore::FutureWarning",
-                 "tests/contracts/test_track_registry.py")  # fmt: skip
+# where the tests of a contract are found: Foundry tests (fast) first, then the Brownie ones
+FORGE_TESTS = "tests/foundry"
+BROWNIE_TEST_DIRS = ("tests/contracts", "tests/zk")
+PYTEST_ARGS = ("pytest", "-x", "-q", "-p", "no:cacheprovider", "-W", "ignore::FutureWarning")
 RUNNING: set[subprocess.Popen] = set()  # slither-mutate runs, stopped (with their children) on an interrupt
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MUTANT_LINE = re.compile(
@@ -118,6 +122,17 @@ def contracts_to_mutate(root: Path) -> list[tuple[Path, str]]:
     return found
 
 
+def tests_for(root: Path, contract: str) -> tuple[list[str], list[str]]:
+    """The tests that exercise ``contract``: (Foundry test files, Brownie test files), each a file
+    naming the contract at the start of a word (TrackRegistryUnitTest, BLS12381Harness). Running only
+    these keeps a mutant's run short: a TrackRegistry mutant never waits for the oracle's tests."""
+    word = re.compile(rf"\b{re.escape(contract)}")  # TrackRegistryUnitTest, BLS12381Harness
+    forge = [str(p.relative_to(root)) for p in sorted((root / FORGE_TESTS).glob("*.t.sol")) if word.search(p.read_text())]
+    brownie = [str(p.relative_to(root)) for folder in BROWNIE_TEST_DIRS for p in sorted((root / folder).glob("test_*.py"))
+               if word.search(p.read_text())]  # fmt: skip
+    return forge, brownie
+
+
 @dataclass
 class Mutant:
     contract: str
@@ -138,6 +153,8 @@ class ContractResult:
     path: str
     mutants: list[Mutant] = field(default_factory=list)
     seconds: float = 0.0
+    mutators: str = "all"
+    partial: bool = False  # stopped at --budget: the mutants tested by then, in slither-mutate's order
 
     def count(self, verdict: str) -> int:
         return sum(m.verdict == verdict for m in self.mutants)
@@ -197,13 +214,23 @@ def all_mutators() -> list[str]:
                   and getattr(module, name) is not AbstractMutator)  # fmt: skip
 
 
-def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env: dict, timeout: int) -> tuple[str, float]:
-    """One slither-mutate run (one contract, some mutators) in ``scratch``; returns (log, seconds)."""
+def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env: dict, budget: float | None
+              ) -> tuple[str, float, bool]:
+    """One slither-mutate run (one contract, some mutators) in ``scratch``, stopped after ``budget``
+    seconds if given; returns (log, seconds, stopped at the budget)."""
     output = scratch / "build" / "mutation" / f"{contract}-{'-'.join(mutators)}"
+    forge, brownie = tests_for(scratch, contract)
+    env = dict(env, QFZZ_MUTATION_FORGE=json.dumps(forge), QFZZ_MUTATION_PYTEST=json.dumps(brownie))
+    if env["QFZZ_MUTATION_BROWNIE"] != "1" and forge:
+        env["QFZZ_MUTATION_PYTEST"] = "[]"  # Brownie's stage only where no Foundry test exists, or --brownie
+    if not forge and not brownie:
+        raise RuntimeError(f"no test names {contract}: nothing could kill its mutants")
+    timeout = BROWNIE_TIMEOUT_SECONDS if json.loads(env["QFZZ_MUTATION_PYTEST"]) else FORGE_TIMEOUT_SECONDS
     test_cmd = f"{sys.executable} tools/mutation.py --test-contracts"
     command = ["slither-mutate", str(path), "--contract-names", contract, "--test-cmd", test_cmd, "--timeout",
                str(timeout), "--output-dir", str(output), "--comprehensive", "-v", "--mutators-to-run",
                ",".join(mutators), *SLITHER_ARGS]  # fmt: skip
+    print(f"   tests: {' '.join(forge + json.loads(env['QFZZ_MUTATION_PYTEST']))}", flush=True)
     print(f"== slither-mutate {path} ({contract}) mutators {','.join(mutators)} in {scratch.name}", flush=True)
     started = time.monotonic()
     log_path = ROOT / "build" / "mutation" / f"{contract}-{'-'.join(mutators)}.log"
@@ -212,7 +239,12 @@ def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env
         process = subprocess.Popen(command, cwd=scratch, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)  # fmt: skip
         RUNNING.add(process)
+        partial = False
         try:
+            process.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            partial = True
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait()
         finally:
             RUNNING.discard(process)
@@ -222,7 +254,7 @@ def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env
     seconds = time.monotonic() - started
     print(f"   {contract} {','.join(mutators)}: {len(MUTANT_LINE.findall(ANSI.sub('', log)))} mutants in {seconds:.0f} s",
           flush=True)  # fmt: skip
-    return log, seconds
+    return log, seconds, partial
 
 
 def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
@@ -233,7 +265,6 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
     env["QFZZ_MUTATION_BROWNIE"] = "1" if args.brownie else "0"
     for scratch in scratches:  # the unmutated build every mutant's compile starts from
         subprocess.run(["forge", "build"], cwd=scratch, env=env, check=True, capture_output=True)
-    timeout = BROWNIE_TIMEOUT_SECONDS if args.brownie else FORGE_TIMEOUT_SECONDS
     mutators = args.mutators.split(",") if args.mutators else list(QUICK_MUTATORS) if args.quick else all_mutators()
     targets = [(p, c) for p, c in contracts_to_mutate(scratches[0]) if not args.contracts or c in args.contracts]
     work = [(p, c, g) for p, c in targets for g in mutator_groups(mutators, len(scratches))]
@@ -243,7 +274,7 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
     def run(item):
         scratch = free.pop()
         try:
-            return item, _campaign(scratch, item[0], item[1], item[2], env, timeout)
+            return item, _campaign(scratch, item[0], item[1], item[2], env, args.budget)
         finally:
             free.append(scratch)
 
@@ -256,24 +287,33 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
     finally:
         pool.shutdown(wait=True)
     results = {}
-    for (path, contract, _), (log, seconds) in done:
-        result = results.setdefault(contract, ContractResult(contract, str(path)))
+    used = args.mutators or (",".join(QUICK_MUTATORS) if args.quick else "all")
+    for (path, contract, _), (log, seconds, partial) in done:
+        result = results.setdefault(contract, ContractResult(contract, str(path), mutators=used))
+        result.partial |= partial
         source_lines = (scratches[0] / path).read_text().splitlines()
         result.mutants += parse_campaign_log(log, contract, source_lines)
         result.seconds += seconds
     results = list(results.values())
-    sources = {r.contract: (scratches[0] / r.path).read_text().splitlines() for r in results}
+    apply_equivalents(results, scratches[0])
+    return results
+
+
+def apply_equivalents(results: list[ContractResult], root: Path) -> None:
+    """Mark the survivors judged equivalent (tools/mutation_equivalents.json, line still as recorded)."""
+    sources = {r.contract: (root / r.path).read_text().splitlines() for r in results}
     keys, stale = _equivalent_keys(load_equivalents(), sources)
     for entry in stale:
         print(f"   stale equivalent (its line changed; judge it again): {entry['contract']} line {entry['line']} "
               f"{entry['mutator']} {entry['old']!r} -> {entry['new']!r}")  # fmt: skip
     for result in results:
         for mutant in result.mutants:
+            if mutant.verdict == "equivalent":
+                mutant.verdict = "survived"  # judged again against the list as it is now
             if mutant.verdict == "survived" and mutant.key() in keys:
                 mutant.verdict = "equivalent"
         print(f"   {result.contract}: {result.compiled} mutants compiled ({result.count('uncompilable')} did not), "
               f"{result.count('killed')} killed, {result.count('equivalent')} equivalent", flush=True)  # fmt: skip
-    return results
 
 
 def _stop_running() -> None:
@@ -286,11 +326,19 @@ def _stop_running() -> None:
 
 
 def test_contracts() -> int:
-    """The test command slither-mutate runs per mutant (from the scratch copy's root)."""
-    forge = subprocess.run(["forge", "test", "--fail-fast"], capture_output=True)
-    if forge.returncode != 0 or os.environ.get("QFZZ_MUTATION_BROWNIE") != "1":
-        return forge.returncode
-    return subprocess.run(list(BROWNIE_STAGE), capture_output=True).returncode
+    """The test command slither-mutate runs per mutant (from the scratch copy's root): the Foundry
+    tests of the contract (stopping at the first failure), then its Brownie tests if any are set
+    (tests/conftest.py gives each session an anvil on a free port: workers never collide)."""
+    forge = json.loads(os.environ.get("QFZZ_MUTATION_FORGE", "[]"))
+    pytest_files = json.loads(os.environ.get("QFZZ_MUTATION_PYTEST", "[]"))
+    if forge:
+        pattern = forge[0] if len(forge) == 1 else "{" + ",".join(forge) + "}"
+        done = subprocess.run(["forge", "test", "--fail-fast", "--match-path", pattern], capture_output=True)
+        if done.returncode != 0 or not pytest_files:
+            return done.returncode
+    if not pytest_files:
+        return 1
+    return subprocess.run([*PYTEST_ARGS, *pytest_files], capture_output=True).returncode
 
 
 # ---- Python: mutmut ------------------------------------------------------------------------------
@@ -306,7 +354,7 @@ class ModuleResult:
 
     @property
     def tested(self) -> int:
-        return len(self.statuses) - self.count("skipped")
+        return len(self.statuses) - self.count("skipped", "not checked")
 
     @property
     def killed(self) -> int:
@@ -316,12 +364,14 @@ class ModuleResult:
 def run_python(scratch: Path, args) -> list[ModuleResult]:
     from mutmut.stats import status_by_exit_code
 
+    started = time.monotonic()
     env = tool_environment()
     env.pop("FOUNDRY_PROFILE")
     print("== brownie compile (the artifacts tests/chain deploys)", flush=True)
     subprocess.run(["brownie", "compile"], cwd=scratch, env=env, check=True, capture_output=True)
     print("== mutmut run", flush=True)
-    command = ["mutmut", "run", "--max-children", str(args.jobs)]
+    modules = args.modules or (QUICK_MODULES if args.quick else [])
+    command = ["mutmut", "run", "--max-children", str(args.jobs), *(f"{m}.*" for m in modules)]
     done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True)
     (ROOT / "build" / "mutation").mkdir(parents=True, exist_ok=True)
     (ROOT / "build" / "mutation" / "mutmut.log").write_text(done.stdout + done.stderr)
@@ -332,7 +382,11 @@ def run_python(scratch: Path, args) -> list[ModuleResult]:
         relative = meta.relative_to(scratch / "mutants").with_suffix("").with_suffix("")
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         statuses = {name: status_by_exit_code[code] for name, code in codes.items()}
+        if all(status == "not checked" for status in statuses.values()):
+            continue  # a module this run left out (`--modules`, `--quick`)
         results.append(ModuleResult(".".join(relative.parts), statuses))
+    kept = {"seconds": round(time.monotonic() - started), "modules": {r.module: r.statuses for r in results}}
+    (ROOT / "build" / "mutation" / "python.json").write_text(json.dumps(kept, indent=1) + "\n")
     survivors = subprocess.run(["mutmut", "results"], cwd=scratch, env=env, capture_output=True, text=True).stdout
     (ROOT / "build" / "mutation" / "mutmut-survivors.txt").write_text(survivors)
     for mutant in (line.split(":")[0].strip() for line in survivors.splitlines() if ": survived" in line):
@@ -349,10 +403,9 @@ def _share(killed: int, total: int) -> float:
     return round(killed / total, 4) if total else 1.0
 
 
-def figures(contracts: list[ContractResult], modules: list[ModuleResult], args, wall: dict) -> dict:
-    out: dict[str, float | int | str] = {"mode": "quick" if args.quick else "full"}
+def figures(contracts: list[ContractResult], modules: list[ModuleResult], mode: str, jobs: int, wall: dict) -> dict:
+    out: dict[str, float | int | str | bool] = {"mode": mode}
     if contracts:
-        out["contracts_mutators"] = args.mutators or (",".join(QUICK_MUTATORS) if args.quick else "all")
         totals = {"mutants": 0, "killed": 0, "survived": 0, "equivalent": 0, "uncompilable": 0}
         for result in contracts:
             counts = {
@@ -363,15 +416,19 @@ def figures(contracts: list[ContractResult], modules: list[ModuleResult], args, 
                 out[f"{result.contract}_{name}"] = value
                 totals[name] += value
             out[f"{result.contract}_killed_share"] = _share(counts["killed"], counts["mutants"] - counts["equivalent"])
-            out[f"{result.contract}_wall_seconds"] = round(result.seconds)
+            out[f"{result.contract}_worker_seconds"] = round(result.seconds)
+            out[f"{result.contract}_mutators"] = result.mutators
+            out[f"{result.contract}_partial"] = result.partial
         for name, value in totals.items():
             out[f"contracts_{name}"] = value
         out["contracts_killed_share"] = _share(totals["killed"], totals["mutants"] - totals["equivalent"])
         out["contracts_killed_share_raw"] = _share(totals["killed"], totals["mutants"])
-        out["contracts_wall_seconds"] = round(wall["contracts"])
         tried = max(1, totals["mutants"] + totals["uncompilable"])
-        out["contracts_jobs"] = args.jobs
-        out["contracts_seconds_per_mutant"] = round(wall["contracts"] / tried, 1)  # wall, all workers together
+        out["contracts_jobs"] = jobs
+        if "contracts" in wall:
+            out["contracts_wall_seconds"] = round(wall["contracts"])
+            out["contracts_seconds_per_mutant"] = round(wall["contracts"] / tried, 1)  # wall, all workers together
+        out["contracts_worker_seconds"] = round(sum(r.seconds for r in contracts))
         out["contracts_worker_seconds_per_mutant"] = round(sum(r.seconds for r in contracts) / tried, 1)
     if modules:
         totals = {"mutants": 0, "killed": 0, "survived": 0, "no_tests": 0, "timeout": 0}
@@ -385,18 +442,46 @@ def figures(contracts: list[ContractResult], modules: list[ModuleResult], args, 
         for name, value in totals.items():
             out[f"python_{name}"] = value
         out["python_killed_share"] = _share(totals["killed"], totals["mutants"])
-        out["python_wall_seconds"] = round(wall["python"])
+        if "python" in wall:
+            out["python_wall_seconds"] = round(wall["python"])
     return out
 
 
 def survivors_report(contracts: list[ContractResult]) -> None:
+    """Print the survivors; keep each contract's mutants in build/mutation/contract-NAME.json
+    (`--combine` builds mutation.json from these, so contracts can be run one at a time)."""
     for result in contracts:
+        kept = {"contract": result.contract, "path": result.path, "seconds": round(result.seconds),
+                "mutators": result.mutators, "partial": result.partial,
+                "mutants": [m.__dict__ for m in result.mutants]}  # fmt: skip
+        (ROOT / "build" / "mutation" / f"contract-{result.contract}.json").write_text(json.dumps(kept, indent=1) + "\n")
         for mutant in result.mutants:
             if mutant.verdict == "survived":
                 print(f"   SURVIVED {mutant.contract}:{mutant.line} [{mutant.mutator}] {mutant.line_text[:60]!r}: "
                       f"{mutant.old[:80]!r} -> {mutant.new[:80]!r}")  # fmt: skip
     path = ROOT / "build" / "mutation" / "contract-mutants.json"
     path.write_text(json.dumps([m.__dict__ for r in contracts for m in r.mutants], indent=1) + "\n")
+
+
+def combine() -> dict:
+    """mutation.json from the kept results of earlier runs (build/mutation/contract-*.json,
+    python.json): contracts run one at a time, or with a budget, still give one file."""
+    kept = ROOT / "build" / "mutation"
+    contracts = []
+    for path in sorted(kept.glob("contract-*.json")):
+        data = json.loads(path.read_text())
+        mutants = [Mutant(**m) for m in data["mutants"]]
+        contracts.append(ContractResult(data["contract"], data["path"], mutants, data["seconds"], data["mutators"],
+                                        data["partial"]))  # fmt: skip
+    apply_equivalents(contracts, ROOT)
+    survivors_report(contracts)
+    modules, wall = [], {}
+    if (kept / "python.json").exists():
+        data = json.loads((kept / "python.json").read_text())
+        modules = [ModuleResult(name, statuses) for name, statuses in data["modules"].items()]
+        wall["python"] = data["seconds"]
+    full = all(c.mutators == "all" and not c.partial for c in contracts)
+    return figures(contracts, modules, "full" if full else "partial", 2, wall)
 
 
 def update_docs() -> None:
@@ -419,16 +504,24 @@ def main() -> None:
     parser.add_argument("--only", choices=("contracts", "python"), help="run one half")
     parser.add_argument("--contracts", nargs="*", help="contract names (default: every contract)")
     parser.add_argument("--mutators", help="slither-mutate mutators, comma-separated (default: all)")
+    parser.add_argument("--modules", nargs="*", help="Python modules for mutmut (default: pyproject's only_mutate)")
     parser.add_argument("--brownie", action="store_true", help="Brownie contract tests after forge (slow)")
     parser.add_argument("--jobs", type=int, default=2, help="workers: scratch copies for slither-mutate, mutmut children")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     parser.add_argument("--test-contracts", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--budget", type=float, help="stop each slither-mutate run after this many seconds")
+    parser.add_argument("--combine", action="store_true", help="mutation.json from the kept results of earlier runs")
     parser.add_argument("--update-docs", action="store_true", help="rewrite docs/mutation.md's equivalents table")
     args = parser.parse_args()
     if args.test_contracts:
         sys.exit(test_contracts())
     if args.update_docs:
         update_docs()
+        return
+    if args.combine:
+        result = combine()
+        print(json.dumps(result, indent=2, sort_keys=True))
+        print(f"wrote {write_results('mutation', result).relative_to(ROOT)}")
         return
     copies = max(1, args.jobs) if args.only in (None, "contracts") else 1  # one per slither-mutate worker
     scratches = [Path(tempfile.mkdtemp(prefix="qfzz-mutation-")) for _ in range(copies)]
@@ -452,7 +545,7 @@ def main() -> None:
         if not args.keep:
             for copy in scratches:
                 shutil.rmtree(copy, ignore_errors=True)
-    result = figures(contracts, modules, args, wall)
+    result = figures(contracts, modules, "quick" if args.quick else "full", args.jobs, wall)
     result["wall_seconds"] = round(time.monotonic() - started)
     path = write_results("mutation", result)
     print(json.dumps(result, indent=2, sort_keys=True))
