@@ -263,11 +263,17 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
 
     env = tool_environment()
     env["QFZZ_MUTATION_BROWNIE"] = "1" if args.brownie else "0"
-    for scratch in scratches:  # the unmutated build every mutant's compile starts from
-        subprocess.run(["forge", "build"], cwd=scratch, env=env, check=True, capture_output=True)
+    # the unmutated build every mutant's compile starts from: built once here (build/ is output,
+    # the sources are untouched) and copied, so each scratch copy compiles only its mutants
+    print("== forge build (the mutation profile)", flush=True)
+    subprocess.run(["forge", "build"], cwd=ROOT, env=env, check=True, capture_output=True)
+    for scratch in scratches:
+        for folder in ("forge", "forge-cache"):
+            shutil.copytree(ROOT / "build" / folder, scratch / "build" / folder, dirs_exist_ok=True)
     mutators = args.mutators.split(",") if args.mutators else list(QUICK_MUTATORS) if args.quick else all_mutators()
     targets = [(p, c) for p, c in contracts_to_mutate(scratches[0]) if not args.contracts or c in args.contracts]
-    work = [(p, c, g) for p, c in targets for g in mutator_groups(mutators, len(scratches))]
+    groups = max(1, len(scratches) // max(1, len(targets)))  # contracts side by side first, then mutator groups
+    work = [(p, c, g) for p, c in targets for g in mutator_groups(mutators, groups)]
     work.sort(key=lambda item: -sum(MUTATOR_WEIGHTS.get(m, 10) for m in item[2]))
     free = list(scratches)
 
