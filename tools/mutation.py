@@ -12,30 +12,35 @@ and untracked files, `.venv` linked, OpenZeppelin copied): the working tree is n
 Contracts: every contract and library under contracts/ (found by glob, contracts/test/ aside)
 goes through slither-mutate with all its mutators (`--comprehensive`: minor mutants are tested
 even on lines whose revert mutant survived). Each mutant is compiled once (slither-mutate's own
-check: a targeted `forge build`), then `forge test --fail-fast` runs under the `mutation` profile
-(fewer fuzz runs, no optimizer). The forge tests deploy the registry from its artifact, so a
-mutant recompiles the contract alone, not the tests. `--brownie` adds a second stage for
-mutants forge misses: the Brownie contract tests (about two minutes a mutant, so off by
-default). Survivors judged equivalent (they behave exactly as the original) are listed in
-tools/mutation_equivalents.json, each with its reason, and left out of the share's denominator;
-an entry whose source line changed no longer matches, so the mutant counts as a survivor
-until it is judged again.
+check: a targeted `forge build`; the `mutation` profile keeps build info, so `forge test` reuses
+that compile), then only the tests that name the contract run: its Foundry tests
+(`forge test --fail-fast --match-path`, fewer fuzz runs), or, for a contract without Foundry
+tests, its Brownie tests in tests/contracts and tests/zk (about a minute a mutant). `--brownie`
+adds the Brownie stage after forge for every contract. Survivors judged equivalent (they behave
+exactly as the original) are listed in tools/mutation_equivalents.json, each with its reason,
+and left out of the share's denominator; an entry whose source line changed no longer matches,
+so the mutant counts as a survivor until it is judged again.
 
-Python: mutmut 3 (configured in pyproject's [tool.mutmut]) mutates the core modules and runs,
-in-process and without Brownie's plugin, the tests that cover them (tests/chain start an anvil
-of their own). A module's share is killed / (all mutants - skipped); "no tests" mutants count
-as survivors. Timeouts count as killed (the mutant hung the tests).
+Python: mutmut 3 mutates the core modules, group by group as pyproject's
+[tool.qfzz-mutation.python] lists them, each group with only its tests, in-process and without
+Brownie's plugin (tests/chain start an anvil of their own); the groups run side by side. A
+module's share is killed / (mutants checked - skipped); "no tests" mutants count as survivors,
+timeouts as killed (the mutant hung the tests).
+
+Every run keeps its results in build/mutation/ (contract-NAME.json, python.json, logs, the
+survivors' diffs); `--combine` writes mutation.json from them, so contracts and groups can be run
+apart. `--budget SECONDS` stops each campaign or group and counts what it tested (`_partial`).
 
     python tools/mutation.py            # both, all mutators (the figures in docs/mutation.md)
-    python tools/mutation.py --quick    # the RR/ROR/LOR/AOR contract mutators only, and Python
+    python tools/mutation.py --quick    # RR/ROR/LOR/AOR, a fifth of two Python modules, 10 min a run
     python tools/mutation.py --only contracts --contracts TrackRegistry --mutators ROR,RR
+    python tools/mutation.py --combine       # mutation.json from the kept results
     python tools/mutation.py --update-docs   # rewrite docs/mutation.md's equivalents table
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -58,6 +63,7 @@ DOC_PATH = ROOT / "docs" / "mutation.md"
 QUICK_MUTATORS = ("RR", "ROR", "LOR", "AOR")
 # the Python modules `--quick` mutates (a few hundred mutants: the CID and metrics cores)
 QUICK_MODULES = ("qfzz_chain.ipfs.cid", "qfzz_chain.recommender.metrics")
+QUICK_BUDGET_SECONDS = 600  # --quick stops each campaign (and mutmut group) after 10 minutes
 SLITHER_ARGS = (
     "--compile-force-framework", "solc", "--solc-remaps", "@openzeppelin=node_modules/@openzeppelin",
     "--solc-args", "--allow-paths .,node_modules",
@@ -354,6 +360,7 @@ def test_contracts() -> int:
 class ModuleResult:
     module: str
     statuses: dict[str, str]  # mutant name -> mutmut status
+    partial: bool = False  # stopped at --budget: the mutants checked by then
 
     def count(self, *statuses: str) -> int:
         return sum(s in statuses for s in self.statuses.values())
@@ -367,39 +374,113 @@ class ModuleResult:
         return self.count("killed", "timeout", "caught by type check")
 
 
-def run_python(scratch: Path, args) -> list[ModuleResult]:
+def python_groups() -> dict[str, dict[str, list[str]]]:
+    """pyproject's [tool.qfzz-mutation.python]: group -> {"mutate": files, "tests": test paths}."""
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["qfzz-mutation"]["python"]
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # strings, numbers and booleans read the same in TOML
+
+
+def _configure_mutmut(scratch: Path, mutate: list[str], tests: list[str]) -> None:
+    """The scratch copy's [tool.mutmut]: the shared settings plus one group's files and tests."""
+    import tomllib
+
+    path = scratch / "pyproject.toml"
+    text = path.read_text()
+    settings = dict(tomllib.loads(text)["tool"]["mutmut"], only_mutate=mutate,
+                    pytest_add_cli_args_test_selection=tests)  # fmt: skip
+    section = "[tool.mutmut]\n" + "".join(f"{key} = {_toml_value(value)}\n" for key, value in settings.items())
+    head, _, rest = text.partition("[tool.mutmut]\n")
+    following = re.search(r"^\[", rest, re.M)
+    path.write_text(head + section + "\n" + (rest[following.start():] if following else ""))
+
+
+def _module_name(path: str) -> str:
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def run_python(scratches: list[Path], args) -> list[ModuleResult]:
+    """mutmut on each group of pyproject's [tool.qfzz-mutation.python], side by side (one scratch
+    copy each), each with its own tests; `--budget` stops a group with what it has checked."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from mutmut.stats import status_by_exit_code
 
-    started = time.monotonic()
+    wanted = args.modules or (QUICK_MODULES if args.quick else [])
+    groups = {}
+    for name, group in python_groups().items():
+        mutate = [f for f in group["mutate"] if not wanted or _module_name(f) in wanted]
+        if mutate:
+            groups[name] = dict(group, mutate=mutate)
     env = tool_environment()
     env.pop("FOUNDRY_PROFILE")
-    print("== brownie compile (the artifacts tests/chain deploys)", flush=True)
-    subprocess.run(["brownie", "compile"], cwd=scratch, env=env, check=True, capture_output=True)
-    print("== mutmut run", flush=True)
-    modules = args.modules or (QUICK_MODULES if args.quick else [])
-    command = ["mutmut", "run", "--max-children", str(args.jobs), *(f"{m}.*" for m in modules)]
-    done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True)
-    (ROOT / "build" / "mutation").mkdir(parents=True, exist_ok=True)
-    (ROOT / "build" / "mutation" / "mutmut.log").write_text(done.stdout + done.stderr)
-    if done.returncode != 0:
-        sys.exit(f"mutmut failed (exit {done.returncode}); log in build/mutation/mutmut.log")
-    results = []
-    for meta in sorted((scratch / "mutants").rglob("*.py.meta")):
-        relative = meta.relative_to(scratch / "mutants").with_suffix("").with_suffix("")
-        codes = json.loads(meta.read_text())["exit_code_by_key"]
-        statuses = {name: status_by_exit_code[code] for name, code in codes.items()}
-        if all(status == "not checked" for status in statuses.values()):
-            continue  # a module this run left out (`--modules`, `--quick`)
-        results.append(ModuleResult(".".join(relative.parts), statuses))
-    kept = {"seconds": round(time.monotonic() - started), "modules": {r.module: r.statuses for r in results}}
-    (ROOT / "build" / "mutation" / "python.json").write_text(json.dumps(kept, indent=1) + "\n")
-    survivors = subprocess.run(["mutmut", "results"], cwd=scratch, env=env, capture_output=True, text=True).stdout
-    (ROOT / "build" / "mutation" / "mutmut-survivors.txt").write_text(survivors)
-    for mutant in (line.split(":")[0].strip() for line in survivors.splitlines() if ": survived" in line):
-        diff = subprocess.run(["mutmut", "show", mutant], cwd=scratch, env=env, capture_output=True, text=True)
-        with open(ROOT / "build" / "mutation" / "mutmut-survivors.txt", "a") as out:
+    out = ROOT / "build" / "mutation"
+    out.mkdir(parents=True, exist_ok=True)
+    free = list(scratches)
+
+    def run(item):
+        name, group = item
+        scratch = free.pop()
+        started = time.monotonic()
+        _configure_mutmut(scratch, group["mutate"], group["tests"])
+        if any(t.startswith("tests/chain") for t in group["tests"]):  # the artifacts tests/chain deploys
+            subprocess.run(["brownie", "compile"], cwd=scratch, env=env, check=True, capture_output=True)
+        print(f"== mutmut {name}: {' '.join(group['mutate'])} with {' '.join(group['tests'])}", flush=True)
+        # --quick: the mutants numbered ...0 and ...5 of every function, a fifth of them
+        names = [f"{_module_name(f)}.*{'[05]' if args.quick else ''}" for f in group["mutate"]]
+        with open(out / f"mutmut-{name}.log", "w") as log:
+            process = subprocess.Popen(["mutmut", "run", "--max-children", "1", *names], cwd=scratch, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+            RUNNING.add(process)
+            partial = False
+            try:
+                process.wait(timeout=args.budget)
+            except subprocess.TimeoutExpired:
+                partial = True
+                os.killpg(process.pid, signal.SIGKILL)  # mutmut's forked children are in its group
+                process.wait()
+            finally:
+                RUNNING.discard(process)
+        if process.returncode != 0 and not partial:
+            raise RuntimeError(f"mutmut failed on {name} (exit {process.returncode}); log in {log.name}")
+        results = []
+        for meta in sorted((scratch / "mutants").rglob("*.py.meta")):
+            relative = meta.relative_to(scratch / "mutants").with_suffix("").with_suffix("")
+            if str(relative) + ".py" not in group["mutate"]:
+                continue
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            statuses = {key: status_by_exit_code[code] for key, code in codes.items()}
+            results.append(ModuleResult(".".join(relative.parts), statuses, partial))
+        seconds = time.monotonic() - started
+        print(f"   mutmut {name}: {sum(r.tested for r in results)} mutants checked in {seconds:.0f} s"
+              f"{' (stopped at the budget)' if partial else ''}", flush=True)  # fmt: skip
+        _python_survivors(scratch, env, name)
+        free.append(scratch)
+        return name, results, seconds
+
+    with ThreadPoolExecutor(max_workers=len(scratches)) as pool:
+        done = list(pool.map(run, groups.items()))
+    kept = json.loads((out / "python.json").read_text()) if (out / "python.json").exists() else {"groups": {}}
+    for name, results, seconds in done:
+        kept.setdefault("groups", {})[name] = {"seconds": round(seconds), "modules": {
+            r.module: {"partial": r.partial, "statuses": r.statuses} for r in results}}  # fmt: skip
+    (out / "python.json").write_text(json.dumps(kept, indent=1) + "\n")
+    return [r for _, results, _ in done for r in results]
+
+
+def _python_survivors(scratch: Path, env: dict, name: str) -> None:
+    """build/mutation/mutmut-survivors-GROUP.txt: the diff of every surviving mutant."""
+    listed = subprocess.run(["mutmut", "results"], cwd=scratch, env=env, capture_output=True, text=True).stdout
+    with open(ROOT / "build" / "mutation" / f"mutmut-survivors-{name}.txt", "w") as out:
+        for mutant in (line.split(":")[0].strip() for line in listed.splitlines() if ": survived" in line):
+            diff = subprocess.run(["mutmut", "show", mutant], cwd=scratch, env=env, capture_output=True, text=True)
             out.write(diff.stdout + "\n")
-    return results
 
 
 # ---- results -------------------------------------------------------------------------------------
@@ -445,6 +526,7 @@ def figures(contracts: list[ContractResult], modules: list[ModuleResult], mode: 
                 out[f"{result.module}_{name}"] = value
                 totals[name] += value
             out[f"{result.module}_killed_share"] = _share(result.killed, result.tested)
+            out[f"{result.module}_partial"] = result.partial
         for name, value in totals.items():
             out[f"python_{name}"] = value
         out["python_killed_share"] = _share(totals["killed"], totals["mutants"])
@@ -483,10 +565,11 @@ def combine() -> dict:
     survivors_report(contracts)
     modules, wall = [], {}
     if (kept / "python.json").exists():
-        data = json.loads((kept / "python.json").read_text())
-        modules = [ModuleResult(name, statuses) for name, statuses in data["modules"].items()]
-        wall["python"] = data["seconds"]
-    full = all(c.mutators == "all" and not c.partial for c in contracts)
+        groups = json.loads((kept / "python.json").read_text())["groups"].values()
+        modules = [ModuleResult(name, module["statuses"], module["partial"])
+                   for group in groups for name, module in group["modules"].items()]  # fmt: skip
+        wall["python"] = max(group["seconds"] for group in groups)  # the groups run side by side
+    full = all(c.mutators == "all" and not c.partial for c in contracts) and not any(m.partial for m in modules)
     return figures(contracts, modules, "full" if full else "partial", 2, wall)
 
 
@@ -506,19 +589,23 @@ def update_docs() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"contract mutators {','.join(QUICK_MUTATORS)} only")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"contract mutators {','.join(QUICK_MUTATORS)}, a fifth of the mutants of "
+                             f"{', '.join(QUICK_MODULES)}, each run stopped after {QUICK_BUDGET_SECONDS} s")
     parser.add_argument("--only", choices=("contracts", "python"), help="run one half")
     parser.add_argument("--contracts", nargs="*", help="contract names (default: every contract)")
     parser.add_argument("--mutators", help="slither-mutate mutators, comma-separated (default: all)")
-    parser.add_argument("--modules", nargs="*", help="Python modules for mutmut (default: pyproject's only_mutate)")
+    parser.add_argument("--modules", nargs="*", help="Python modules for mutmut, dotted (default: every module of [tool.qfzz-mutation.python])")
     parser.add_argument("--brownie", action="store_true", help="Brownie contract tests after forge (slow)")
-    parser.add_argument("--jobs", type=int, default=2, help="workers: scratch copies for slither-mutate, mutmut children")
+    parser.add_argument("--jobs", type=int, default=2, help="slither-mutate workers (one scratch copy each); mutmut runs one per group")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     parser.add_argument("--test-contracts", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--budget", type=float, help="stop each slither-mutate run after this many seconds")
+    parser.add_argument("--budget", type=float, help="stop each slither-mutate campaign and mutmut group after this many seconds")
     parser.add_argument("--combine", action="store_true", help="mutation.json from the kept results of earlier runs")
     parser.add_argument("--update-docs", action="store_true", help="rewrite docs/mutation.md's equivalents table")
     args = parser.parse_args()
+    if args.quick and args.budget is None:
+        args.budget = QUICK_BUDGET_SECONDS
     if args.test_contracts:
         sys.exit(test_contracts())
     if args.update_docs:
@@ -529,7 +616,10 @@ def main() -> None:
         print(json.dumps(result, indent=2, sort_keys=True))
         print(f"wrote {write_results('mutation', result).relative_to(ROOT)}")
         return
-    copies = max(1, args.jobs) if args.only in (None, "contracts") else 1  # one per slither-mutate worker
+    # one copy per slither-mutate worker, and per mutmut group (the groups run side by side)
+    copies = max(1, args.jobs) if args.only in (None, "contracts") else 1
+    if args.only in (None, "python"):
+        copies = max(copies, len(python_groups()))
     scratches = [Path(tempfile.mkdtemp(prefix="qfzz-mutation-")) for _ in range(copies)]
     scratch = scratches[0]
     started, wall, contracts, modules = time.monotonic(), {}, [], []
@@ -544,7 +634,7 @@ def main() -> None:
             survivors_report(contracts)
         if args.only in (None, "python"):
             began = time.monotonic()
-            modules = run_python(scratch, args)
+            modules = run_python(scratches, args)
             wall["python"] = time.monotonic() - began
     finally:
         _stop_running()
