@@ -197,18 +197,10 @@ def parse_campaign_log(log: str, contract: str, source_lines: list[str]) -> list
     return mutants
 
 
-# Relative cost of each mutator on TrackRegistry (mutants that compile, times a compile and a
-# test run; the uncompilable ones cost a parse): how the mutators are split between workers.
-MUTATOR_WEIGHTS = {"ROR": 140, "RR": 80, "MIA": 60, "SBR": 50, "CR": 40, "FHR": 15, "MVIE": 18, "AOR": 12,
-                   "UOR": 12, "LIR": 9, "LOR": 8, "MVIV": 3, "MWA": 3, "ASOR": 1, "BOR": 1}  # fmt: skip
-
-
-def mutator_groups(mutators: list[str], groups: int) -> list[list[str]]:
-    """``mutators`` split into ``groups`` of about equal weight (largest first, onto the lightest)."""
-    split: list[list[str]] = [[] for _ in range(groups)]
-    for name in sorted(mutators, key=lambda m: -MUTATOR_WEIGHTS.get(m, 10)):
-        min(split, key=lambda g: sum(MUTATOR_WEIGHTS.get(m, 10) for m in g)).append(name)
-    return [g for g in split if g]
+# The order campaigns run in: conditions and reverts first (where planted bugs hide: boundaries,
+# a removed check), the mutators that mostly fail to compile (ASOR, FHR) last.
+MUTATOR_PRIORITY = ("ROR", "RR", "LOR", "AOR", "UOR", "BOR", "MIA", "MWA", "LIR", "MVIV", "MVIE", "SBR", "CR",
+                    "ASOR", "FHR")  # fmt: skip
 
 
 def all_mutators() -> list[str]:
@@ -264,7 +256,7 @@ def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env
 
 
 def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
-    """slither-mutate on every contract, its mutators split over one worker per scratch copy."""
+    """slither-mutate on every contract, one campaign per mutator, over one worker per scratch copy."""
     from concurrent.futures import ThreadPoolExecutor
 
     env = tool_environment()
@@ -277,16 +269,21 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
         for folder in ("forge", "forge-cache"):
             shutil.copytree(ROOT / "build" / folder, scratch / "build" / folder, dirs_exist_ok=True)
     mutators = args.mutators.split(",") if args.mutators else list(QUICK_MUTATORS) if args.quick else all_mutators()
+    mutators.sort(key=lambda m: MUTATOR_PRIORITY.index(m) if m in MUTATOR_PRIORITY else len(MUTATOR_PRIORITY))
     targets = [(p, c) for p, c in contracts_to_mutate(scratches[0]) if not args.contracts or c in args.contracts]
-    groups = max(1, len(scratches) // max(1, len(targets)))  # contracts side by side first, then mutator groups
-    work = [(p, c, g) for p, c in targets for g in mutator_groups(mutators, groups)]
-    work.sort(key=lambda item: -sum(MUTATOR_WEIGHTS.get(m, 10) for m in item[2]))
+    # one campaign per (mutator, contract), the telling mutators first, every contract's ROR
+    # before anyone's RR: a run stopped at --budget has whole mutators done, in that order
+    work = [(p, c, [m]) for m in mutators for p, c in targets]
+    deadline = time.monotonic() + args.budget if args.budget else None
     free = list(scratches)
 
     def run(item):
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return item, None  # past the budget: not started
         scratch = free.pop()
         try:
-            return item, _campaign(scratch, item[0], item[1], item[2], env, args.budget)
+            return item, _campaign(scratch, item[0], item[1], item[2], env, left)
         finally:
             free.append(scratch)
 
@@ -299,10 +296,14 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
     finally:
         pool.shutdown(wait=True)
     results = {}
-    used = args.mutators or (",".join(QUICK_MUTATORS) if args.quick else "all")
-    for (path, contract, _), (log, seconds, partial) in done:
-        result = results.setdefault(contract, ContractResult(contract, str(path), mutators=used))
+    for (path, contract, group), outcome in done:
+        result = results.setdefault(contract, ContractResult(contract, str(path), mutators=""))
+        if outcome is None:
+            result.partial = True
+            continue
+        log, seconds, partial = outcome
         result.partial |= partial
+        result.mutators = ",".join(filter(None, [result.mutators, *(f"{m}(part)" if partial else m for m in group)]))
         source_lines = (scratches[0] / path).read_text().splitlines()
         result.mutants += parse_campaign_log(log, contract, source_lines)
         result.seconds += seconds
@@ -600,7 +601,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="slither-mutate workers (one scratch copy each); mutmut runs one per group")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     parser.add_argument("--test-contracts", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--budget", type=float, help="stop each slither-mutate campaign and mutmut group after this many seconds")
+    parser.add_argument("--budget", type=float, help="stop the run after this many seconds: campaigns and mutmut groups under way stop, queued ones are skipped; what was tested counts")
     parser.add_argument("--combine", action="store_true", help="mutation.json from the kept results of earlier runs")
     parser.add_argument("--update-docs", action="store_true", help="rewrite docs/mutation.md's equivalents table")
     args = parser.parse_args()
