@@ -574,18 +574,51 @@ def combine() -> dict:
     return figures(contracts, modules, "full" if full else "partial", 2, wall)
 
 
+def _replace_between(text: str, name: str, rows: list[str]) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    return head + begin + "\n" + "\n".join(rows) + "\n" + end + tail
+
+
 def update_docs() -> None:
-    """Rewrite the equivalents table in docs/mutation.md from tools/mutation_equivalents.json."""
+    """Rewrite docs/mutation.md's tables: the figures from benchmarks/results/mutation.json, the
+    equivalents from tools/mutation_equivalents.json."""
     rows = ["| Contract | Line | Mutator | Original | Mutant | Why it is equivalent |", "|---|---|---|---|---|---|"]
     for entry in load_equivalents():
         cell = lambda text: "`" + " ".join(text.split()).replace("|", "\\|")[:90] + "`"  # noqa: E731
         rows.append(f"| {entry['contract']} | {entry['line']} | {entry['mutator']} | {cell(entry['old'])} | "
                     f"{cell(entry['new'])} | {entry['why']} |")  # fmt: skip
-    text = DOC_PATH.read_text()
-    begin, end = "<!-- equivalents:begin -->", "<!-- equivalents:end -->"
-    head, _, rest = text.partition(begin)
-    _, _, tail = rest.partition(end)
-    DOC_PATH.write_text(head + begin + "\n" + "\n".join(rows) + "\n" + end + tail)
+    text = _replace_between(DOC_PATH.read_text(), "equivalents", rows)
+    results = ROOT / "benchmarks" / "results" / "mutation.json"
+    if results.exists():
+        figures = json.loads(results.read_text())
+        table = [f"Measured {figures['measured_at']} ({figures['mode']} run) on 2 cores shared with other work.", "",
+                 "| Contract | Mutants (compiled) | Killed | Equivalent | Survived | Killed share | Mutators run |",
+                 "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+        contracts = sorted(k.removesuffix("_uncompilable") for k in figures
+                           if k.endswith("_uncompilable") and k != "contracts_uncompilable")  # fmt: skip
+        for name in contracts:
+            table.append(f"| {name} | {figures[name + '_mutants']} | {figures[name + '_killed']} | "
+                         f"{figures[name + '_equivalent']} | {figures[name + '_survived']} | "
+                         f"{figures[name + '_killed_share']:.4f} | {figures[name + '_mutators'] or '(none finished)'} |")
+        if contracts:
+            table.append(f"| **all** | {figures['contracts_mutants']} | {figures['contracts_killed']} | "
+                         f"{figures['contracts_equivalent']} | {figures['contracts_survived']} | "
+                         f"**{figures['contracts_killed_share']:.4f}** | |")
+        modules = sorted(k.removesuffix("_no_tests") for k in figures if k.endswith("_no_tests") and k != "python_no_tests")
+        if modules:
+            table += ["", "| Python module | Mutants checked | Killed | Survived | No tests | Killed share | Complete |",
+                      "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+            for name in modules:
+                table.append(f"| {name} | {figures[name + '_mutants']} | {figures[name + '_killed']} | "
+                             f"{figures[name + '_survived']} | {figures[name + '_no_tests']} | "
+                             f"{figures[name + '_killed_share']:.4f} | {'no (budget)' if figures[name + '_partial'] else 'yes'} |")
+            table.append(f"| **all** | {figures['python_mutants']} | {figures['python_killed']} | "
+                         f"{figures['python_survived']} | {figures['python_no_tests']} | "
+                         f"**{figures['python_killed_share']:.4f}** | |")
+        text = _replace_between(text, "figures", table)
+    DOC_PATH.write_text(text)
 
 
 def main() -> None:

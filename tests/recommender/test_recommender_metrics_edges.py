@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from qfzz_chain.recommender.metrics import (
     average_precision_at_k,
+    emerging_exposure_share,
     evaluate_top_n,
     exposure_counts,
     gini,
@@ -51,6 +52,11 @@ def test_novelty_of_an_item_one_user_knows_is_the_full_information():
     assert novelty([[3]], np.array([8, 4, 2, 1, 0]), 8) == pytest.approx(3.0)
     assert novelty([[4], []], np.array([8, 4, 2, 1, 0]), 8) == pytest.approx(3.0)
     assert novelty([[], []], np.array([8]), 8) == 0.0
+
+
+def test_no_recommendation_slots_give_no_emerging_share():
+    assert emerging_exposure_share([[], []], np.array([True, False])) == 0.0
+    assert emerging_exposure_share([], np.array([True])) == 0.0
 
 
 def test_serendipity_leaves_out_what_the_obvious_recommender_would_show():
