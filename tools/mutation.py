@@ -49,6 +49,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,8 @@ BROWNIE_TIMEOUT_SECONDS = 900
 FORGE_TESTS = "tests/foundry"
 BROWNIE_TEST_DIRS = ("tests/contracts", "tests/zk")
 PYTEST_ARGS = ("pytest", "-x", "-q", "-p", "no:cacheprovider", "-W", "ignore::FutureWarning")
+# set by Ctrl-C or SIGTERM: runs under way stop as at the budget, and what they tested is kept
+STOP = threading.Event()
 RUNNING: set[subprocess.Popen] = set()  # slither-mutate runs, stopped (with their children) on an interrupt
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MUTANT_LINE = re.compile(
@@ -179,8 +182,10 @@ def _equivalent_keys(entries: list[dict], sources: dict[str, list[str]]) -> tupl
     keys, stale = set(), []
     for entry in entries:
         lines = sources.get(entry["contract"])
+        if lines is None:
+            continue  # a contract this run left out
         line = entry["line"]
-        if lines is None or line > len(lines) or lines[line - 1].strip() != entry["line_text"]:
+        if line > len(lines) or lines[line - 1].strip() != entry["line_text"]:
             stale.append(entry)
             continue
         keys.add((entry["contract"], entry["mutator"], line, entry["old"], entry["new"]))
@@ -237,13 +242,8 @@ def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env
         process = subprocess.Popen(command, cwd=scratch, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)  # fmt: skip
         RUNNING.add(process)
-        partial = False
         try:
-            process.wait(timeout=budget)
-        except subprocess.TimeoutExpired:
-            partial = True
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait()
+            partial = _wait(process, budget, signal.SIGTERM)
         finally:
             RUNNING.discard(process)
     log = log_path.read_text()
@@ -257,7 +257,6 @@ def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env
 
 def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
     """slither-mutate on every contract, one campaign per mutator, over one worker per scratch copy."""
-    from concurrent.futures import ThreadPoolExecutor
 
     env = tool_environment()
     env["QFZZ_MUTATION_BROWNIE"] = "1" if args.brownie else "0"
@@ -279,7 +278,7 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
 
     def run(item):
         left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
+        if STOP.is_set() or (left is not None and left <= 0):
             return item, None  # past the budget: not started
         scratch = free.pop()
         try:
@@ -287,14 +286,7 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
         finally:
             free.append(scratch)
 
-    pool = ThreadPoolExecutor(max_workers=len(scratches))
-    try:
-        done = list(pool.map(run, work))
-    except BaseException:
-        _stop_running()
-        raise
-    finally:
-        pool.shutdown(wait=True)
+    done = _map_until_stopped(run, work, len(scratches))
     results = {}
     for (path, contract, group), outcome in done:
         result = results.setdefault(contract, ContractResult(contract, str(path), mutators=""))
@@ -327,6 +319,36 @@ def apply_equivalents(results: list[ContractResult], root: Path) -> None:
                 mutant.verdict = "equivalent"
         print(f"   {result.contract}: {result.compiled} mutants compiled ({result.count('uncompilable')} did not), "
               f"{result.count('killed')} killed, {result.count('equivalent')} equivalent", flush=True)  # fmt: skip
+
+
+def _wait(process: subprocess.Popen, budget: float | None, stop_signal: int) -> bool:
+    """Wait for ``process``; past ``budget`` seconds or on STOP, end its process group. Returns
+    whether it was stopped (its results are then partial)."""
+    deadline = None if budget is None else time.monotonic() + budget
+    while process.poll() is None:
+        if STOP.is_set() or (deadline is not None and time.monotonic() > deadline):
+            os.killpg(process.pid, stop_signal)
+            process.wait()
+            return True
+        time.sleep(1)
+    return False
+
+
+def _map_until_stopped(function, items: list, workers: int) -> list:
+    """``function`` over ``items`` on ``workers`` threads; Ctrl-C (or SIGTERM) sets STOP, which
+    stops the runs under way as the budget would, and their results are still returned."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [pool.submit(function, item) for item in items]
+    try:
+        while not all(f.done() for f in futures):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("   stopping: the runs under way end now, what they tested is kept", flush=True)
+        STOP.set()
+    pool.shutdown(wait=True)
+    return [f.result() for f in futures]
 
 
 def _stop_running() -> None:
@@ -409,8 +431,6 @@ def _module_name(path: str) -> str:
 def run_python(scratches: list[Path], args) -> list[ModuleResult]:
     """mutmut on each group of pyproject's [tool.qfzz-mutation.python], side by side (one scratch
     copy each), each with its own tests; `--budget` stops a group with what it has checked."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from mutmut.stats import status_by_exit_code
 
     wanted = args.modules or (QUICK_MODULES if args.quick else [])
@@ -439,13 +459,8 @@ def run_python(scratches: list[Path], args) -> list[ModuleResult]:
             process = subprocess.Popen(["mutmut", "run", "--max-children", "1", *names], cwd=scratch, env=env,
                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
             RUNNING.add(process)
-            partial = False
-            try:
-                process.wait(timeout=args.budget)
-            except subprocess.TimeoutExpired:
-                partial = True
-                os.killpg(process.pid, signal.SIGKILL)  # mutmut's forked children are in its group
-                process.wait()
+            try:  # mutmut's forked children are in its group
+                partial = _wait(process, args.budget, signal.SIGKILL)
             finally:
                 RUNNING.discard(process)
         if process.returncode != 0 and not partial:
@@ -465,8 +480,7 @@ def run_python(scratches: list[Path], args) -> list[ModuleResult]:
         free.append(scratch)
         return name, results, seconds
 
-    with ThreadPoolExecutor(max_workers=len(scratches)) as pool:
-        done = list(pool.map(run, groups.items()))
+    done = _map_until_stopped(run, list(groups.items()), len(scratches))
     kept = json.loads((out / "python.json").read_text()) if (out / "python.json").exists() else {"groups": {}}
     for name, results, seconds in done:
         kept.setdefault("groups", {})[name] = {"seconds": round(seconds), "modules": {
@@ -548,8 +562,6 @@ def survivors_report(contracts: list[ContractResult]) -> None:
             if mutant.verdict == "survived":
                 print(f"   SURVIVED {mutant.contract}:{mutant.line} [{mutant.mutator}] {mutant.line_text[:60]!r}: "
                       f"{mutant.old[:80]!r} -> {mutant.new[:80]!r}")  # fmt: skip
-    path = ROOT / "build" / "mutation" / "contract-mutants.json"
-    path.write_text(json.dumps([m.__dict__ for r in contracts for m in r.mutants], indent=1) + "\n")
 
 
 def combine() -> dict:
@@ -559,6 +571,8 @@ def combine() -> dict:
     contracts = []
     for path in sorted(kept.glob("contract-*.json")):
         data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            continue  # contract-mutants.json, an older layout
         mutants = [Mutant(**m) for m in data["mutants"]]
         contracts.append(ContractResult(data["contract"], data["path"], mutants, data["seconds"], data["mutators"],
                                         data["partial"]))  # fmt: skip
@@ -642,6 +656,7 @@ def main() -> None:
         args.budget = QUICK_BUDGET_SECONDS
     if args.test_contracts:
         sys.exit(test_contracts())
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the run as Ctrl-C does
     if args.update_docs:
         update_docs()
         return
