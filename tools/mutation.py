@@ -60,6 +60,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _results import write_results  # noqa: E402
 
 EQUIVALENTS_PATH = ROOT / "tools" / "mutation_equivalents.json"
+# logs and results of the runs, which --combine reads; a --quick run keeps its own (quick/)
+KEPT = ROOT / "build" / "mutation"
 DOC_PATH = ROOT / "docs" / "mutation.md"
 QUICK_MUTATORS = ("RR", "ROR", "LOR", "AOR")
 # the Python modules `--quick` mutates (a few hundred mutants: the CID and metrics cores)
@@ -236,7 +238,7 @@ def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env
     print(f"   tests: {' '.join(forge + json.loads(env['QFZZ_MUTATION_PYTEST']))}", flush=True)
     print(f"== slither-mutate {path} ({contract}) mutators {','.join(mutators)} in {scratch.name}", flush=True)
     started = time.monotonic()
-    log_path = ROOT / "build" / "mutation" / f"{contract}-{'-'.join(mutators)}.log"
+    log_path = KEPT / f"{contract}-{'-'.join(mutators)}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as out:  # written as it goes: `tail -f` shows the progress
         process = subprocess.Popen(command, cwd=scratch, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -441,7 +443,7 @@ def run_python(scratches: list[Path], args) -> list[ModuleResult]:
             groups[name] = dict(group, mutate=mutate)
     env = tool_environment()
     env.pop("FOUNDRY_PROFILE")
-    out = ROOT / "build" / "mutation"
+    out = KEPT
     out.mkdir(parents=True, exist_ok=True)
     free = list(scratches)
 
@@ -492,7 +494,7 @@ def run_python(scratches: list[Path], args) -> list[ModuleResult]:
 def _python_survivors(scratch: Path, env: dict, name: str) -> None:
     """build/mutation/mutmut-survivors-GROUP.txt: the diff of every surviving mutant."""
     listed = subprocess.run(["mutmut", "results"], cwd=scratch, env=env, capture_output=True, text=True).stdout
-    with open(ROOT / "build" / "mutation" / f"mutmut-survivors-{name}.txt", "w") as out:
+    with open(KEPT / f"mutmut-survivors-{name}.txt", "w") as out:
         for mutant in (line.split(":")[0].strip() for line in listed.splitlines() if ": survived" in line):
             diff = subprocess.run(["mutmut", "show", mutant], cwd=scratch, env=env, capture_output=True, text=True)
             out.write(diff.stdout + "\n")
@@ -557,7 +559,7 @@ def survivors_report(contracts: list[ContractResult]) -> None:
         kept = {"contract": result.contract, "path": result.path, "seconds": round(result.seconds),
                 "mutators": result.mutators, "partial": result.partial,
                 "mutants": [m.__dict__ for m in result.mutants]}  # fmt: skip
-        (ROOT / "build" / "mutation" / f"contract-{result.contract}.json").write_text(json.dumps(kept, indent=1) + "\n")
+        (KEPT / f"contract-{result.contract}.json").write_text(json.dumps(kept, indent=1) + "\n")
         for mutant in result.mutants:
             if mutant.verdict == "survived":
                 print(f"   SURVIVED {mutant.contract}:{mutant.line} [{mutant.mutator}] {mutant.line_text[:60]!r}: "
@@ -567,7 +569,7 @@ def survivors_report(contracts: list[ContractResult]) -> None:
 def combine() -> dict:
     """mutation.json from the kept results of earlier runs (build/mutation/contract-*.json,
     python.json): contracts run one at a time, or with a budget, still give one file."""
-    kept = ROOT / "build" / "mutation"
+    kept = KEPT
     contracts = []
     for path in sorted(kept.glob("contract-*.json")):
         data = json.loads(path.read_text())
@@ -652,8 +654,12 @@ def main() -> None:
     parser.add_argument("--combine", action="store_true", help="mutation.json from the kept results of earlier runs")
     parser.add_argument("--update-docs", action="store_true", help="rewrite docs/mutation.md's equivalents table")
     args = parser.parse_args()
-    if args.quick and args.budget is None:
-        args.budget = QUICK_BUDGET_SECONDS
+    if args.quick:
+        global KEPT
+        KEPT = KEPT / "quick"
+        if args.budget is None:
+            args.budget = QUICK_BUDGET_SECONDS
+    KEPT.mkdir(parents=True, exist_ok=True)
     if args.test_contracts:
         sys.exit(test_contracts())
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the run as Ctrl-C does
