@@ -536,7 +536,10 @@ def figures(contracts: list[ContractResult], modules: list[ModuleResult], mode: 
         out["contracts_worker_seconds_per_mutant"] = round(sum(r.seconds for r in contracts) / tried, 1)
     if modules:
         totals = {"mutants": 0, "killed": 0, "survived": 0, "no_tests": 0, "timeout": 0}
-        for result in modules:
+        unchecked = [r.module for r in modules if r.tested == 0]
+        if unchecked:  # a budget ran out before any of their mutants: no share to give
+            out["python_modules_not_checked"] = ",".join(unchecked)
+        for result in (r for r in modules if r.tested):
             counts = {"mutants": result.tested, "killed": result.killed, "survived": result.count("survived"),
                       "no_tests": result.count("no tests"), "timeout": result.count("timeout")}  # fmt: skip
             for name, value in counts.items():
@@ -547,6 +550,9 @@ def figures(contracts: list[ContractResult], modules: list[ModuleResult], mode: 
         for name, value in totals.items():
             out[f"python_{name}"] = value
         out["python_killed_share"] = _share(totals["killed"], totals["mutants"])
+        # mutmut's timeouts are wall-clock: on a busy machine some are slow tests, not hung mutants
+        out["python_killed_share_without_timeouts"] = _share(totals["killed"] - totals["timeout"],
+                                                             totals["mutants"] - totals["timeout"])  # fmt: skip
         if "python" in wall:
             out["python_wall_seconds"] = round(wall["python"])
     return out
