@@ -29,7 +29,7 @@ from qfzz_chain.chain.deployment import (
 from qfzz_chain.chain.errors import DeploymentError
 
 # In deployment order: (contract, names of earlier contracts whose addresses its constructor takes).
-SUITE: tuple[tuple[str, tuple[str, ...]], ...] = (("TrackRegistry", ()),)
+SUITE: tuple[tuple[str, tuple[str, ...]], ...] = (("TrackRegistry", ()), ("Royalties", ("TrackRegistry",)))
 
 
 def deployer():
