@@ -19,6 +19,7 @@ _SUBCOMMANDS = {
     "track": ("qfzz_chain.cli.track:track", "Register tracks by IPFS CID; show and list them."),
     "ipfs": ("qfzz_chain.cli.ipfs:ipfs", "Add, read, pin, export and serve content (kubo-compatible)."),
     "recommend": ("qfzz_chain.cli.recommend:recommend", "Recommend music with explanations; evaluate models."),
+    "royalties": ("qfzz_chain.cli.royalties:royalties", "Split, pay and withdraw track royalties; cascades, epochs."),
 }
 
 
