@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,6 +54,10 @@ REVEAL_WAIT_SECONDS = 120
 
 class TrackInputError(QfzzError):
     """A track's fields are malformed (title, ISRC, parent reference, metadata JSON)."""
+
+
+class NearDuplicateError(QfzzError):
+    """The audio sounds like a registered track (a re-encode, trim or gain change of it)."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -242,6 +246,60 @@ def check_audio_is_new(registry: TrackRegistry, audio_hash: bytes) -> None:
     error = already_registered(registry, audio_hash)
     if error is not None:
         raise error
+
+
+# ---- near-duplicates: the same music in other bytes ----------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    """Registered tracks that sound like the audio, best first, and how many could not be compared
+    (registered without a fingerprint, or their metadata is not in the store)."""
+
+    matches: list[dict]
+    compared: int
+    unchecked: int
+
+
+def near_duplicates(
+    registry: TrackRegistry, store: ContentStore, fingerprint, *, exclude: set[bytes] = frozenset(),
+    histories: dict | None = None,
+) -> DuplicateCheck:  # fmt: skip
+    """Compare ``fingerprint`` with every registered track's (those in ``exclude`` aside)."""
+    from qfzz_chain.fingerprint import Fingerprint, InvalidFingerprintError, find_near_duplicates
+
+    histories = registry.histories() if histories is None else histories
+    candidates, titles, unchecked = [], {}, 0
+    for track_id, history in histories.items():
+        if track_id in exclude:
+            continue
+        metadata = read_metadata(store, str(history.metadata.metadata)) or {}
+        try:
+            candidates.append((track_id, Fingerprint.from_metadata(metadata["fingerprint"])))
+        except (KeyError, TypeError, InvalidFingerprintError):
+            unchecked += 1
+            continue
+        titles[track_id] = (metadata.get("title", "?"), history.artist)
+    matches = [{"track_id": "0x" + track_id.hex(), "title": titles[track_id][0], "artist": titles[track_id][1],
+                "similarity": round(score, 3)}
+               for track_id, score in find_near_duplicates(fingerprint, candidates)]  # fmt: skip
+    return DuplicateCheck(matches, len(candidates), unchecked)
+
+
+def check_not_a_duplicate(check: DuplicateCheck, *, force: bool, reason: str | None) -> dict | None:
+    """Refuse a close match unless forced with a reason; returns the override to record, if any."""
+    if not check.matches:
+        return None
+    best = check.matches[0]
+    if not force:
+        raise NearDuplicateError(
+            f"this audio sounds like track {best['track_id']} \"{best['title']}\" by {best['artist']} "
+            f"(similarity {best['similarity']:.2f}, a re-encode, trim or gain change of it); if it is a work of its "
+            "own, register it with --force --reason \"...\" (the reason is recorded), or declare it with --parent"
+        )
+    if not reason or not reason.strip():
+        raise TrackInputError("--force needs --reason: why this audio is not a copy of the track it matches")
+    return {"reason": reason.strip(), "matches": check.matches}
 
 
 # ---- commit-reveal, with the salt journalled first ---------------------------------------
@@ -631,12 +689,22 @@ def read_metadata(store: ContentStore, cid: str) -> dict | None:
 
 
 def show(registry: TrackRegistry, store: ContentStore, ref: str, *, verify: bool = True) -> TrackView:
-    """One track by id or content CID, with its parents and derivatives named."""
+    """One track by id or content CID, with its parents, derivatives and possible duplicates named."""
+    from qfzz_chain.fingerprint import Fingerprint, InvalidFingerprintError
+
     track_id = resolve_track_ref(registry, ref)
     histories = registry.histories()
     if track_id not in histories:
         raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain")
-    return _view(store, histories[track_id], verify, histories, {})
+    view = _view(store, histories[track_id], verify, histories, {})
+    try:
+        fingerprint = Fingerprint.from_metadata((view.metadata or {})["fingerprint"])
+    except (KeyError, TypeError, InvalidFingerprintError):
+        return view
+    relatives = {track_id, *(p.track_id for p in histories[track_id].registration.parents),
+                 *(bytes.fromhex(d["track_id"][2:]) for d in view.derivatives)}  # fmt: skip
+    check = near_duplicates(registry, store, fingerprint, exclude=relatives, histories=histories)
+    return replace(view, possible_duplicates=check.matches)
 
 
 def _title(store: ContentStore, history: TrackHistory, titles: dict) -> str:

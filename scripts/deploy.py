@@ -9,7 +9,8 @@ node's first unlocked account (a local anvil's).
 
 The suite grows: on a node that already holds the suite, only the contracts of ``SUITE`` that
 its record lacks are deployed, beside the live ones, and added to the record; the registry and
-its data stay. QFZZ_REDEPLOY=1 deploys the whole suite afresh (the old record is archived).
+its data stay. QFZZ_REDEPLOY=1 deploys the whole suite afresh (the old record is archived). QFZZ_EPOCH_SECONDS
+sets the oracle's epoch length (default 3600).
 """
 
 import os
@@ -28,8 +29,21 @@ from qfzz_chain.chain.deployment import (
 )
 from qfzz_chain.chain.errors import DeploymentError
 
-# In deployment order: (contract, names of earlier contracts whose addresses its constructor takes).
-SUITE: tuple[tuple[str, tuple[str, ...]], ...] = (("TrackRegistry", ()), ("Royalties", ("TrackRegistry",)))
+def _deployer_address(account) -> str:
+    return account.address
+
+
+def _epoch_seconds(account) -> int:
+    return int(os.environ.get("QFZZ_EPOCH_SECONDS", "3600"))
+
+
+# In deployment order: (contract, its constructor's arguments), each argument the name of an
+# earlier contract (its address is passed) or a function of the deployer account.
+SUITE: tuple[tuple[str, tuple], ...] = (
+    ("TrackRegistry", ()),
+    ("RecommendationOracle", (_deployer_address, _epoch_seconds)),  # owner, seconds per epoch
+    ("Royalties", ("TrackRegistry",)),
+)
 
 
 def deployer():
@@ -51,14 +65,15 @@ def _container(name: str):
 def deploy_missing(account, live: dict[str, ContractDeployment], suite=None) -> dict[str, ContractDeployment]:
     """Deploy the contracts of ``suite`` (default ``SUITE``) not in ``live``; returns ``live`` plus them."""
     deployed = dict(live)
-    for name, dependencies in SUITE if suite is None else suite:
+    for name, arguments in SUITE if suite is None else suite:
         if name in deployed:
             continue
-        missing = [d for d in dependencies if d not in deployed]
+        missing = [a for a in arguments if isinstance(a, str) and a not in deployed]
         if missing:
             raise SystemExit(f"error: {name} needs {', '.join(missing)}, which comes later in SUITE")
+        values = [deployed[a].address if isinstance(a, str) else a(account) for a in arguments]
         container = _container(name)
-        contract = container.deploy(*(deployed[d].address for d in dependencies), {"from": account})
+        contract = container.deploy(*values, {"from": account})
         deployed[name] = ContractDeployment(
             name=name,
             address=contract.address,

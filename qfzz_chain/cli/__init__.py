@@ -19,6 +19,9 @@ _SUBCOMMANDS = {
     "track": ("qfzz_chain.cli.track:track", "Register tracks by IPFS CID; show and list them."),
     "ipfs": ("qfzz_chain.cli.ipfs:ipfs", "Add, read, pin, export and serve content (kubo-compatible)."),
     "recommend": ("qfzz_chain.cli.recommend:recommend", "Recommend music with explanations; evaluate models."),
+    "oracle": ("qfzz_chain.cli.oracle:oracle", "Committee nodes anchor recommendation batches; listeners get receipts."),
+    "verify": ("qfzz_chain.cli.verify:verify", "Check a recommendation receipt against the chain, link by link."),
+    "p2p": ("qfzz_chain.cli.p2p:p2p", "Gossip recommendation between listener nodes: simulate, run a node, ask it."),
     "royalties": ("qfzz_chain.cli.royalties:royalties", "Split, pay and withdraw track royalties; cascades, epochs."),
 }
 
@@ -103,6 +106,8 @@ def main() -> None:
         details = {}
         if getattr(exc, "error", None):  # a contract's custom error, kept structured
             details["revert"] = {"error": exc.error, "arguments": {k: _jsonable(v) for k, v in exc.arguments.items()}}
+        if getattr(exc, "link", None):  # the broken link of a receipt's chain of custody
+            details["link"] = exc.link
         _fail(str(exc), type(exc).__name__, as_json, **details)
     except Exception as exc:
         if not _node_error(exc):
