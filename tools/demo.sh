@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job, as a user runs it: start a local chain, deploy the suite, register tracks by
 # IPFS CID (directly, as a remix, and relayed for an artist without gas), read them back,
-# show a bad input being refused, and prove the chain's state survives a restart.
+# show a bad input being refused, anchor explained recommendations, pay the tracks' royalty
+# splits (a remix's cascade to its original, a listening epoch), and prove the chain's state
+# survives a restart.
 # Runs in its own QFZZ_HOME (.demo/), fresh each time, so it is repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -134,10 +136,42 @@ python -c 'import json,sys; d=json.load(open(sys.argv[1])); d["receipt"]["rank"]
 show qfzz verify "$QFZZ_HOME/tampered.json" || true
 show qfzz oracle committee stop --committee "$COMMITTEE"
 
-step "15. The chain's state survives a restart"
+WRITER=0x90F79bf6EB2c4f870365E785982E1f101E93b906     # anvil's account 3: co-wrote the original
+LABEL=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65      # anvil's account 4: the original's label
+PRODUCER=0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc   # anvil's account 5: co-produced the remix
+FAN=0x976EA74026E726554dB657fA54763abd0C3a0aa9        # anvil's account 6: pays the remix
+
+step "15. Royalties: splits on the original and the remix, a payment, its cascade, balances and a withdrawal"
+echo "# splits are set on final registrations (a day after registering): a local chain moves its clock on"
+show python tools/advance_time.py 86401
+REMIX=$(qfzz track list --json --no-verify | python -c 'import json,sys; print(next(t["content_cid"] for t in json.load(sys.stdin) if "remix" in t["metadata"]["title"]))')
+show qfzz royalties split "$ORIGINAL" --composition "$ARTIST=60%,$WRITER=40%" --master "$ARTIST=70%,$LABEL=30%" --from "$ARTIST"
+echo "# the remix routes 30% of each right to the original (a remix pays both of its rights upstream):"
+show qfzz royalties split "$REMIX" --composition "parents=30%,$REMIXER=70%" \
+  --master "parents=30%,$REMIXER=45%,$PRODUCER=25%" --from "$REMIXER"
+show qfzz royalties show "$REMIX"
+show qfzz royalties pay "$REMIX" 1 --right both --ratio 50% --from "$FAN"
+echo "# the original's co-writer sees what is waiting in the remix's cascade before anyone pushes it:"
+show qfzz royalties balance "$WRITER"
+echo "# anyone pushes the cascade up the tree (here the fan):"
+show qfzz royalties push "$REMIX" --from "$FAN"
+for who in "$ARTIST" "$LABEL" "$REMIXER" "$PRODUCER"; do show qfzz royalties balance "$who"; done
+show qfzz royalties withdraw --from "$WRITER"
+show qfzz royalties balance "$WRITER"
+echo "# a listening epoch: a pool shared among what each listener played (user-centric), claimed by proof"
+printf 'listener,track,plays\nlastfm:2,%s,30\nlastfm:2,%s,10\nlastfm:3,%s,1\n' "$ORIGINAL" "$REMIX" "$REMIX" > "$QFZZ_HOME/plays.csv"
+show qfzz royalties epoch build "$QFZZ_HOME/plays.csv" --pool 0.5 --scheme user-centric --out "$QFZZ_HOME/epoch.json"
+show qfzz royalties epoch post "$QFZZ_HOME/epoch.json"
+show qfzz royalties epoch claim "$QFZZ_HOME/epoch.json"
+show qfzz royalties push "$REMIX" --from "$FAN"
+echo "# where every wei the remix earned went (and a chart of it):"
+show qfzz royalties flow "$REMIX" --chart "$QFZZ_HOME/remix-flow.png"
+
+step "16. The chain's state survives a restart"
 show qfzz chain down
 show qfzz chain up --port "$PORT"
 show qfzz track list --artist "$ARTIST" --no-verify
+show qfzz royalties balance "$ARTIST"
 show qfzz chain down
 trap - EXIT
 
