@@ -442,8 +442,12 @@ def build(session: ChainSession, plays, pool_text, token_text, scheme, compositi
 
     if not out.parent.is_dir():
         raise RoyaltiesError(f"--out {out}: the folder {out.parent} does not exist")
+    from qfzz_chain.royalties.amounts import format_amount
+
     token = _token(token_text)
-    decimals = 18 if token == ETH else _service(session).decimals(token)
+    service = None if token == ETH else _service(session)
+    decimals = 18 if service is None else service.decimals(token)
+    label = "ETH" if service is None else service.token_label(token)
     pool = parse_amount(pool_text, decimals)
     totals, listens = read_plays(plays, lambda ref: _track(session, ref))
     if scheme == "user-centric":
@@ -455,7 +459,9 @@ def build(session: ChainSession, plays, pool_text, token_text, scheme, compositi
     epoch_data = build_epoch(amounts, pool=pool, token=token, scheme=scheme, composition_bps=_ratio(composition))
     write_epoch_file(out, epoch_data)
     emit({"file": str(out), "root": epoch_data["root"], "leaves": epoch_data["leaves"], "pool": pool, "token": token,
-          "scheme": scheme}, as_json)  # fmt: skip
+          "scheme": scheme}, as_json, lambda v: (
+        f"wrote {v['file']}: {format_amount(pool, decimals, label)} over {v['leaves']} track(s) ({scheme}), "
+        f"root {v['root']}"))  # fmt: skip
 
 
 @epoch.command()
@@ -465,7 +471,9 @@ def build(session: ChainSession, plays, pool_text, token_text, scheme, compositi
 def post(session: ChainSession, file, as_json):
     """Fund the epoch in FILE and post its root; the epoch's number is written back to FILE."""
     service = _service(session)
-    emit(service.post_epoch(session.sender(), file), as_json)
+    emit(service.post_epoch(session.sender(), file), as_json, lambda v: (
+        f"posted epoch {v['epoch_id']}: {_amount_text(service, v['token'], v['pool'])} over {v['leaves']} track(s), "
+        f"root {v['root']} (gas {v['gas_used']:,}, tx {v['transaction']})"))
 
 
 @epoch.command()
