@@ -136,7 +136,8 @@ def throughput(quick: bool) -> dict:
 def explained(quick: bool) -> dict:
     """Explained recommendations per second: the batch computation of real listeners' top-10s."""
     from qfzz_chain.config import lastfm_data_path, qfzz_home
-    from qfzz_chain.oracle.batch import Catalogue, compute_batch
+    from qfzz_chain.oracle.batch import compute_batch
+    from qfzz_chain.oracle.catalogue import Catalogue
     from qfzz_chain.oracle.epoch import EpochInputs, Request
     from qfzz_chain.recommender.cache import fitted_engine
     from qfzz_chain.recommender.data import load_lastfm

@@ -107,7 +107,10 @@ show qfzz oracle epoch --advance
 wait_anchored "$EPOCH1"
 show qfzz oracle epoch --last 2
 
-step "13. Model version 2 (the fixed-λ hybrid) from the next epoch; a node is killed mid-epoch"
+step "13. A new track with tags joins the catalogue; model version 2 (the fixed-λ hybrid); a node is killed mid-epoch"
+# no one has listened to it yet: it is served through the content model, by its tags (nothing refitted)
+show qfzz track register "$AUDIO/slow-tide.wav" --title "Slow Tide" --artist-name "Ada" \
+  --metadata '{"genre": "trip-hop", "tags": ["chillout", "downtempo", "electronic", "electronica"]}' --from "$ARTIST"
 show qfzz oracle model publish --model hybrid_fixed --activate-next
 show qfzz oracle epoch --advance
 EPOCH2=$(qfzz oracle epoch --json | python -c 'import json,sys; print(json.load(sys.stdin)["current_epoch"])')
@@ -132,6 +135,11 @@ echo "# a tampered receipt (its rank changed) fails, naming the broken link:"
 python -c 'import json,sys; d=json.load(open(sys.argv[1])); d["receipt"]["rank"]=1; open(sys.argv[2],"w").write(json.dumps(d))' \
   "$SPONSORED" "$QFZZ_HOME/tampered.json"
 show qfzz verify "$QFZZ_HOME/tampered.json" || true
+echo "# lastfm:2 (trip-hop, chillout, electronic listening) got the new track, attributed to its artist on-chain:"
+qfzz oracle receipts lastfm:2 --node "$NODE1" --out "$QFZZ_HOME/receipts-2" >/dev/null
+NEW_TRACK=$(grep -l '"kind": "track"' "$QFZZ_HOME"/receipts-2/epoch"$EPOCH2"-*.json | head -1)
+[ -n "$NEW_TRACK" ] || { echo "lastfm:2 was not recommended the new track" >&2; exit 1; }
+show qfzz verify "$NEW_TRACK"
 show qfzz oracle committee stop --committee "$COMMITTEE"
 
 step "15. The chain's state survives a restart"
