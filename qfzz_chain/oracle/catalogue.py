@@ -106,7 +106,11 @@ class Catalogue:
 
     def placements(self, user: int, tracks: tuple[RegisteredTrack, ...], n: int) -> list[tuple[int, ColdStartScore, str]]:
         """(index in the list, score, slot) of the registered tracks a list of ``n`` shows, in insertion order."""
-        scored = sorted((self.cold_start(user, track) for track in tracks), key=lambda c: (c.content_rank, c.track.track_id))
+        if not tracks:
+            return []
+        listener = self.listener(user)
+        scored = sorted((self.cold_start(user, track, listener) for track in tracks),
+                        key=lambda c: (c.content_rank, c.track.track_id))  # fmt: skip
         placed = [(c.content_rank - 1, c, "content-rank") for c in scored if c.content_rank <= n]
         if not placed:
             placed = [(n - 1, c, "new-release") for c in scored if c.content_rank <= self.reach][:1]
@@ -138,18 +142,25 @@ class Catalogue:
         norm = np.linalg.norm(vector)
         return (vector / norm if norm > 0 else vector), tuple(unmatched)
 
-    def cold_start(self, user: int, track: RegisteredTrack) -> ColdStartScore:
-        """Score ``track`` for the listener at row ``user`` of the engine's current histories."""
+    def listener(self, user: int) -> "_Listener":
+        """The listener at row ``user`` of the engine's current histories, in the content space."""
         features, _ = self._space()
         start, end = self.engine.history.indptr[user], self.engine.history.indptr[user + 1]
         items, plays = self.engine.history.indices[start:end], self.engine.history.data[start:end]
         weights = np.log1p(plays)
         profile = np.asarray(features[items].T @ weights).ravel()
-        vector, unmatched = self.track_vector(track)
-        score = float(profile @ vector)
         catalogue_scores = features @ profile
         catalogue_scores[items] = -np.inf  # what the listener played is not recommended back
-        content_rank = 1 + int(np.count_nonzero(catalogue_scores > score))
+        return _Listener(items, weights, profile, np.sort(catalogue_scores))
+
+    def cold_start(self, user: int, track: RegisteredTrack, listener: "_Listener | None" = None) -> ColdStartScore:
+        """Score ``track`` for the listener at row ``user`` (``listener``: that row, already placed)."""
+        features, _ = self._space()
+        listener = listener or self.listener(user)
+        items, weights, profile = listener.items, listener.weights, listener.profile
+        vector, unmatched = self.track_vector(track)
+        score = float(profile @ vector)
+        content_rank = 1 + len(listener.sorted_scores) - int(np.searchsorted(listener.sorted_scores, score, side="right"))
         shares = profile * vector
         order = [i for i in np.lexsort((np.arange(len(shares)), -shares)) if shares[i] > 0][:MATCHES_SHOWN]
         matched = tuple((self.engine.tag_names[i], float(shares[i])) for i in order)
@@ -158,6 +169,14 @@ class Catalogue:
         prototypes = tuple((int(self.engine.interactions.item_ids[items[k]]), self.engine.item_names[items[k]],
                             float(contributions[k])) for k in strongest)  # fmt: skip
         return ColdStartScore(track, score, content_rank, matched, prototypes, unmatched)
+
+
+@dataclass(frozen=True)
+class _Listener:
+    items: np.ndarray
+    weights: np.ndarray
+    profile: np.ndarray
+    sorted_scores: np.ndarray  # the catalogue's content scores, ascending (played items at -inf)
 
 
 def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:

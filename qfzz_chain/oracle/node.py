@@ -48,6 +48,7 @@ log = logging.getLogger("qfzz.oracle.node")
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 POLL_SECONDS = 0.3
+MAX_BACKOFF_SECONDS = 30.0  # an unreachable RPC is retried after 1, 2, 4 ... 30 s
 
 
 @dataclass(frozen=True)
@@ -555,14 +556,17 @@ class Node:
                                                                  max(self._next_epoch(), self.oracle.current_epoch()))
         except OracleError as exc:
             log.info("member %d: no model to load yet (%s)", self.config.index, exc)
+        backoff = 0.0
         while True:
             try:
                 await self._step()
+                backoff = 0.0
             except OracleError as exc:
                 log.warning("member %d: %s", self.config.index, exc)
             except Exception as exc:  # an unreachable RPC, a transient node error: back off and retry
-                log.warning("member %d: %s: %s; retrying", self.config.index, type(exc).__name__, exc)
-                await asyncio.sleep(2)
+                backoff = min(MAX_BACKOFF_SECONDS, max(1.0, 2 * backoff))
+                log.warning("member %d: %s: %s; retrying in %.0f s", self.config.index, type(exc).__name__, exc, backoff)
+                await asyncio.sleep(backoff)
             await asyncio.sleep(POLL_SECONDS)
 
     async def _step(self) -> None:
