@@ -10,7 +10,21 @@ cd "$(dirname "$0")/.."
 export QFZZ_HOME="$PWD/.demo"
 export PATH="$PWD/.venv/bin:$PWD/node_modules/.bin:$PATH"
 unset QFZZ_RPC_URL QFZZ_IPFS_API QFZZ_PRIVATE_KEY
-PORT=8646
+# free loopback ports (another demo or a test may hold the usual ones): the chain's, then four in a row for the committee
+free_ports() { python - "$1" "$2" <<'PY'
+import socket, sys
+def free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port)); return True
+        except OSError:
+            return False
+start, count = int(sys.argv[1]), int(sys.argv[2])
+print(next(p for p in range(start, 65000 - count) if all(free(p + k) for k in range(count))))
+PY
+}
+PORT=${QFZZ_DEMO_PORT:-$(free_ports 8646 1)}
+BASE=$(free_ports 7760 4)
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
@@ -68,7 +82,7 @@ show qfzz track register "$AUDIO/night-drive-copy.ogg" --title "Stolen again" --
 show qfzz track show QmNotACid || true
 
 COMMITTEE="$QFZZ_HOME/committee/committee.json"
-NODE1=127.0.0.1:7761   # member 1: the node that serves our listeners
+NODE1=127.0.0.1:$((BASE + 1))   # member 1: the node that serves our listeners
 SPONSOR=0x000000000000000000000000000000000000C0DE
 
 wait_anchored() {  # wait_anchored EPOCH: until every member applied the anchored epoch
@@ -89,7 +103,7 @@ PY
 }
 
 step "10. An oracle committee: four node processes with BLS keys, joined on-chain with proofs of possession"
-show qfzz oracle committee init --size 4 --dir "$QFZZ_HOME/committee" --base-port 7760 --attempt 20
+show qfzz oracle committee init --size 4 --dir "$QFZZ_HOME/committee" --base-port "$BASE" --attempt 20
 show qfzz oracle committee join --committee "$COMMITTEE"
 show qfzz oracle model publish --activate-next     # model version 1: the hybrid, its manifest on IPFS
 show qfzz oracle epoch --advance                   # (a local chain: time moves on to the next epoch)
@@ -109,7 +123,10 @@ show qfzz oracle epoch --advance
 wait_anchored "$EPOCH1"
 show qfzz oracle epoch --last 2
 
-step "13. Model version 2 (the fixed-λ hybrid) from the next epoch; a node is killed mid-epoch"
+step "13. A new track with tags joins the catalogue; model version 2 (the fixed-λ hybrid); a node is killed mid-epoch"
+# no one has listened to it yet: it is served through the content model, by its tags (nothing refitted)
+show qfzz track register "$AUDIO/slow-tide.wav" --title "Slow Tide" --artist-name "Ada" \
+  --metadata '{"genre": "trip-hop", "tags": ["chillout", "downtempo", "electronic", "electronica"]}' --from "$ARTIST"
 show qfzz oracle model publish --model hybrid_fixed --activate-next
 show qfzz oracle epoch --advance
 EPOCH2=$(qfzz oracle epoch --json | python -c 'import json,sys; print(json.load(sys.stdin)["current_epoch"])')
@@ -121,7 +138,7 @@ sleep 3
 show qfzz oracle committee start --committee "$COMMITTEE" --member 2          # it resumes from its journal
 wait_anchored "$EPOCH2"
 show qfzz oracle epoch --last 3
-show qfzz oracle status --node 127.0.0.1:7762
+show qfzz oracle status --node "127.0.0.1:$((BASE + 2))"
 
 step "14. A listener fetches their receipts and verifies one against the chain, link by link"
 show qfzz oracle receipts lastfm:3 --node "$NODE1" --out "$QFZZ_HOME/receipts"
@@ -134,6 +151,11 @@ echo "# a tampered receipt (its rank changed) fails, naming the broken link:"
 python -c 'import json,sys; d=json.load(open(sys.argv[1])); d["receipt"]["rank"]=1; open(sys.argv[2],"w").write(json.dumps(d))' \
   "$SPONSORED" "$QFZZ_HOME/tampered.json"
 show qfzz verify "$QFZZ_HOME/tampered.json" || true
+echo "# lastfm:2 (trip-hop, chillout, electronic listening) got the new track, attributed to its artist on-chain:"
+qfzz oracle receipts lastfm:2 --node "$NODE1" --out "$QFZZ_HOME/receipts-2" >/dev/null
+NEW_TRACK=$(grep -l '"kind": "track"' "$QFZZ_HOME"/receipts-2/epoch"$EPOCH2"-*.json | head -1)
+[ -n "$NEW_TRACK" ] || { echo "lastfm:2 was not recommended the new track" >&2; exit 1; }
+show qfzz verify "$NEW_TRACK"
 show qfzz oracle committee stop --committee "$COMMITTEE"
 
 WRITER=0x90F79bf6EB2c4f870365E785982E1f101E93b906     # anvil's account 3: co-wrote the original
