@@ -22,6 +22,7 @@ _SUBCOMMANDS = {
     "oracle": ("qfzz_chain.cli.oracle:oracle", "Committee nodes anchor recommendation batches; listeners get receipts."),
     "verify": ("qfzz_chain.cli.verify:verify", "Check a recommendation receipt against the chain, link by link."),
     "p2p": ("qfzz_chain.cli.p2p:p2p", "Gossip recommendation between listener nodes: simulate, run a node, ask it."),
+    "royalties": ("qfzz_chain.cli.royalties:royalties", "Split, pay and withdraw track royalties; cascades, epochs."),
 }
 
 
