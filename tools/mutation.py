@@ -80,7 +80,8 @@ BROWNIE_TEST_DIRS = ("tests/contracts", "tests/zk")
 PYTEST_ARGS = ("pytest", "-x", "-q", "-p", "no:cacheprovider", "-W", "ignore::FutureWarning")
 # set by Ctrl-C or SIGTERM: runs under way stop as at the budget, and what they tested is kept
 STOP = threading.Event()
-RUNNING: set[subprocess.Popen] = set()  # slither-mutate runs, stopped (with their children) on an interrupt
+RUNNING: set[subprocess.Popen] = set()
+UNTESTED: list[str] = []  # contracts no test names (set by run_contracts, reported in mutation.json)  # slither-mutate runs, stopped (with their children) on an interrupt
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MUTANT_LINE = re.compile(
     r"\[(?P<mutator>[A-Z]+)\] Line (?P<line>\d+): '(?P<old>.*?)' ==> '(?P<new>.*?)' --> "
@@ -228,8 +229,6 @@ def _campaign(scratch: Path, path: Path, contract: str, mutators: list[str], env
     env = dict(env, QFZZ_MUTATION_FORGE=json.dumps(forge), QFZZ_MUTATION_PYTEST=json.dumps(brownie))
     if env["QFZZ_MUTATION_BROWNIE"] != "1" and forge:
         env["QFZZ_MUTATION_PYTEST"] = "[]"  # Brownie's stage only where no Foundry test exists, or --brownie
-    if not forge and not brownie:
-        raise RuntimeError(f"no test names {contract}: nothing could kill its mutants")
     timeout = BROWNIE_TIMEOUT_SECONDS if json.loads(env["QFZZ_MUTATION_PYTEST"]) else FORGE_TIMEOUT_SECONDS
     test_cmd = f"{sys.executable} tools/mutation.py --test-contracts"
     command = ["slither-mutate", str(path), "--contract-names", contract, "--test-cmd", test_cmd, "--timeout",
@@ -272,6 +271,11 @@ def run_contracts(scratches: list[Path], args) -> list[ContractResult]:
     mutators = args.mutators.split(",") if args.mutators else list(QUICK_MUTATORS) if args.quick else all_mutators()
     mutators.sort(key=lambda m: MUTATOR_PRIORITY.index(m) if m in MUTATOR_PRIORITY else len(MUTATOR_PRIORITY))
     targets = [(p, c) for p, c in contracts_to_mutate(scratches[0]) if not args.contracts or c in args.contracts]
+    untested = [c for p, c in targets if tests_for(scratches[0], c) == ([], [])]
+    for contract in untested:  # nothing could kill its mutants: named in the results, not mutated
+        print(f"   {contract}: no test names it; not mutated (contracts_without_tests)", flush=True)
+    targets = [(p, c) for p, c in targets if c not in untested]
+    UNTESTED[:] = untested
     # one campaign per (mutator, contract), the telling mutators first, every contract's ROR
     # before anyone's RR: a run stopped at --budget has whole mutators done, in that order
     work = [(p, c, [m]) for m in mutators for p, c in targets]
@@ -526,6 +530,8 @@ def figures(contracts: list[ContractResult], modules: list[ModuleResult], mode: 
         for name, value in totals.items():
             out[f"contracts_{name}"] = value
         out["contracts_killed_share"] = _share(totals["killed"], totals["mutants"] - totals["equivalent"])
+        if UNTESTED:
+            out["contracts_without_tests"] = ",".join(UNTESTED)
         out["contracts_killed_share_raw"] = _share(totals["killed"], totals["mutants"])
         tried = max(1, totals["mutants"] + totals["uncompilable"])
         out["contracts_jobs"] = jobs
