@@ -17,8 +17,8 @@ from pathlib import Path
 from web3 import Web3
 
 from qfzz_chain.chain import local_node
-from qfzz_chain.chain.connection import connect, genesis_hash
-from qfzz_chain.chain.deployment import ContractDeployment, DeploymentRecord, code_hash, now_iso, save_record
+from qfzz_chain.chain.connection import connect
+from qfzz_chain.chain.deployment import ContractDeployment, DeploymentRecord, block_hash, code_hash, now_iso, save_record
 from qfzz_chain.config import PROJECT_ROOT
 
 BUILD = PROJECT_ROOT / "build" / "contracts"
@@ -41,8 +41,11 @@ def deploy_artifact(w3: Web3, name: str, *args) -> ContractDeployment:
 
 
 @contextmanager
-def deployed_suite(*names: str):
-    """Yield (w3, record) for a fresh anvil with ``names`` deployed; stops anvil afterwards."""
+def deployed_suite(*contracts):
+    """Yield (w3, record) for a fresh anvil with ``contracts`` deployed (names, or (name, arguments)
+    pairs where an argument may be a function of the node's first account); stops anvil afterwards."""
+    entries = [(c, ()) if isinstance(c, str) else c for c in contracts]
+    names = [name for name, _ in entries]
     missing = [n for n in names if not (BUILD / f"{n}.json").exists()]
     if missing:
         raise SystemExit(f"no build artifacts for {', '.join(missing)}: run `brownie compile` first")
@@ -53,10 +56,13 @@ def deployed_suite(*names: str):
             node, _ = local_node.up(_free_port())
             try:
                 w3 = connect(node.rpc_url)
-                contracts = {n: deploy_artifact(w3, n) for n in names}
-                record = DeploymentRecord(w3.eth.chain_id, genesis_hash(w3), "benchmark", w3.eth.accounts[0],
-                                          now_iso(), contracts)  # fmt: skip
-                save_record(w3, record)
+                deployer = w3.eth.accounts[0]
+                contracts = {name: deploy_artifact(w3, name, *(a(deployer) if callable(a) else a for a in arguments))
+                             for name, arguments in entries}  # fmt: skip
+                anchor = min(c.block for c in contracts.values())
+                record = DeploymentRecord(w3.eth.chain_id, anchor, block_hash(w3, anchor), "benchmark",
+                                          w3.eth.accounts[0], now_iso(), contracts)  # fmt: skip
+                save_record(record)
                 yield w3, record
             finally:
                 local_node.down()

@@ -8,16 +8,21 @@ import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ITrackRegistry} from "../interfaces/ITrackRegistry.sol";
 
 /// @title TrackRegistry
-/// @notice Permissionless attribution of tracks to artists by IPFS content CID. There is no
-/// owner: a track's artist alone can update its metadata or hand its attribution over.
-/// @dev Gas: one new storage slot per track (plus one for a track with parents); everything
-/// else is emitted. Relayed signatures carry the artist's nonce as a counter, as Seaport's
-/// order counter: it is read, not consumed, because a content CID registers only once and
-/// so a signature cannot be replayed; `invalidateNonce` bumps it to void every signature
-/// not yet relayed. This keeps relaying a fresh artist's track from writing a second slot.
+/// @notice Permissionless attribution of tracks to artists, keyed by the SHA-256 of the audio and
+/// registered by commit-reveal. There is no owner: a track's artist alone can update its metadata
+/// or hand its attribution over.
+/// @dev Gas: a commitment is one new slot, cleared by its reveal (refund); a track is one new
+/// slot (plus one for a track with parents); CIDs, metadata and history are emitted. Relayed
+/// signatures carry the artist's nonce as a counter, as Seaport's order counter: it is read, not
+/// consumed, because each reveal consumes its commitment and so cannot be replayed;
+/// `invalidateNonce` bumps it to void every signature not yet relayed.
 contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
+    // ---- constants -----------------------------------------------------------------------------
+
     /// @inheritdoc ITrackRegistry
     uint256 public constant MAX_PARENTS = 16;
+    /// @inheritdoc ITrackRegistry
+    uint256 public constant MAX_COMMITMENT_AGE = 1 days;
 
     uint8 private constant CID_V0 = 0;
     uint8 private constant CID_V1 = 1;
@@ -31,52 +36,65 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
         keccak256("Cid(uint8 version,uint16 codec,uint16 hashFunction,bytes32 digest)");
     bytes32 private constant PARENT_TYPEHASH = keccak256("Parent(bytes32 trackId,uint8 relation)");
     bytes32 private constant REGISTER_TRACK_TYPEHASH = keccak256(
-        "RegisterTrack(address artist,Cid content,Cid metadata,Parent[] parents,uint256 nonce,uint256 deadline)"
+        "RegisterTrack(address artist,bytes32 audioHash,Cid content,Cid metadata,Parent[] parents,uint256 nonce,uint256 deadline)"
         "Cid(uint8 version,uint16 codec,uint16 hashFunction,bytes32 digest)"
         "Parent(bytes32 trackId,uint8 relation)"
     );
+    bytes32 private constant INVALIDATE_NONCE_TYPEHASH =
+        keccak256("InvalidateNonce(address artist,uint256 nonce,uint256 deadline)");
+
+    // ---- storage -------------------------------------------------------------------------------
+
+    struct Commitment {
+        uint40 blockNumber;
+        uint40 timestamp;
+    }
 
     mapping(bytes32 trackId => Track) private _tracks;
     mapping(bytes32 trackId => bytes32) private _parentsHash;
     mapping(bytes32 trackId => address) private _pendingArtist;
+    mapping(bytes32 commitment => Commitment) private _commitments;
 
-    constructor() EIP712("QFZZ TrackRegistry", "1") {}
+    constructor() EIP712("QFZZ TrackRegistry", "2") {}
+
+    // ---- registration --------------------------------------------------------------------------
 
     /// @inheritdoc ITrackRegistry
-    function registerTrack(Cid calldata content, Cid calldata metadata, Parent[] calldata parents)
-        external
-        returns (bytes32 trackId)
-    {
-        return _register(msg.sender, content, metadata, parents);
+    function commitRegistration(bytes32 commitment) external {
+        Commitment storage recorded = _commitments[commitment];
+        if (recorded.blockNumber != 0) revert CommitmentExists(commitment, recorded.blockNumber);
+        recorded.blockNumber = uint40(block.number);
+        recorded.timestamp = uint40(block.timestamp);
+        emit RegistrationCommitted(commitment, msg.sender);
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function registerTrack(
+        bytes32 audioHash,
+        bytes32 salt,
+        Cid calldata content,
+        Cid calldata metadata,
+        Parent[] calldata parents
+    ) external returns (bytes32 trackId) {
+        return _reveal(msg.sender, audioHash, salt, content, metadata, parents);
     }
 
     /// @inheritdoc ITrackRegistry
     function registerTrackFor(
         address artist,
+        bytes32 audioHash,
+        bytes32 salt,
         Cid calldata content,
         Cid calldata metadata,
         Parent[] calldata parents,
         uint256 deadline,
         bytes calldata signature
     ) external returns (bytes32 trackId) {
-        if (artist == address(0)) revert ZeroAddress();
-        if (block.timestamp > deadline) revert ExpiredSignature(deadline);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                REGISTER_TRACK_TYPEHASH,
-                artist,
-                _hashCid(content),
-                _hashCid(metadata),
-                _hashParents(parents),
-                nonces(artist),
-                deadline
-            )
-        );
-        if (!SignatureChecker.isValidSignatureNow(artist, _hashTypedDataV4(structHash), signature)) {
-            revert InvalidSignature(artist);
-        }
-        return _register(artist, content, metadata, parents);
+        _checkSignature(artist, _registerTrackHash(artist, audioHash, content, metadata, parents, deadline), deadline, signature);
+        return _reveal(artist, audioHash, salt, content, metadata, parents);
     }
+
+    // ---- the artist's changes ------------------------------------------------------------------
 
     /// @inheritdoc ITrackRegistry
     function updateMetadata(bytes32 trackId, Cid calldata metadata) external {
@@ -112,6 +130,26 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc ITrackRegistry
+    function invalidateNonceFor(address artist, uint256 deadline, bytes calldata signature) external {
+        bytes32 structHash = keccak256(abi.encode(INVALIDATE_NONCE_TYPEHASH, artist, nonces(artist), deadline));
+        _checkSignature(artist, structHash, deadline, signature);
+        emit NonceInvalidated(artist, _useNonce(artist));
+    }
+
+    // ---- views ---------------------------------------------------------------------------------
+
+    /// @inheritdoc ITrackRegistry
+    function makeCommitment(bytes32 audioHash, address artist, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(audioHash, artist, salt));
+    }
+
+    /// @inheritdoc ITrackRegistry
+    function commitmentOf(bytes32 commitment) external view returns (uint40 blockNumber, uint40 timestamp) {
+        Commitment memory recorded = _commitments[commitment];
+        return (recorded.blockNumber, recorded.timestamp);
+    }
+
+    /// @inheritdoc ITrackRegistry
     function getTrack(bytes32 trackId) external view returns (Track memory) {
         return _registered(trackId);
     }
@@ -122,9 +160,8 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc ITrackRegistry
-    function contentCid(bytes32 trackId) external view returns (Cid memory) {
-        Track memory track = _registered(trackId);
-        return Cid(track.cidVersion, track.codec, track.hashFunction, trackId);
+    function isFinal(bytes32 trackId) external view returns (bool) {
+        return block.timestamp > _registered(trackId).registeredAt + MAX_COMMITMENT_AGE;
     }
 
     /// @inheritdoc ITrackRegistry
@@ -148,27 +185,62 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
         return super.nonces(artist);
     }
 
-    function _register(address artist, Cid calldata content, Cid calldata metadata, Parent[] calldata parents)
-        private
-        returns (bytes32 trackId)
-    {
-        if (artist == address(0)) revert ZeroAddress();
+    // ---- private -------------------------------------------------------------------------------
+
+    function _reveal(
+        address artist,
+        bytes32 audioHash,
+        bytes32 salt,
+        Cid calldata content,
+        Cid calldata metadata,
+        Parent[] calldata parents
+    ) private returns (bytes32) {
+        if (audioHash == bytes32(0)) revert InvalidAudioHash();
         _checkContentCid(content);
         _checkMetadataCid(metadata);
-        trackId = content.digest;
-        if (_tracks[trackId].artist != address(0)) revert TrackAlreadyRegistered(trackId);
-        _checkParents(parents);
 
-        _tracks[trackId] = Track({
+        bytes32 commitment = makeCommitment(audioHash, artist, salt);
+        Commitment memory committed = _commitments[commitment];
+        if (committed.blockNumber == 0) revert UnknownCommitment(commitment);
+        // at least one block between commit and reveal: a copied reveal holds no commitment yet
+        if (block.number <= committed.blockNumber) revert CommitmentTooNew(commitment, committed.blockNumber);
+        uint256 expiredAt = uint256(committed.timestamp) + MAX_COMMITMENT_AGE;
+        if (block.timestamp > expiredAt) revert CommitmentExpired(commitment, expiredAt);
+
+        Track storage track = _tracks[audioHash];
+        address previous = track.artist;
+        // the earliest commitment wins; on a tie (same block) the registration stands
+        if (previous != address(0) && track.committedAt <= committed.blockNumber) {
+            revert TrackAlreadyRegistered(audioHash, previous);
+        }
+        _checkParents(audioHash, parents, committed.blockNumber);
+
+        delete _commitments[commitment];
+        if (previous != address(0)) {
+            emit RegistrationSuperseded(audioHash, previous, track.committedAt, committed.blockNumber);
+            delete _pendingArtist[audioHash];
+            if (parents.length == 0) delete _parentsHash[audioHash];
+        }
+        _tracks[audioHash] = Track({
             artist: artist,
             registeredAt: uint40(block.timestamp),
-            cidVersion: content.version,
-            codec: content.codec,
-            hashFunction: content.hashFunction,
+            committedAt: committed.blockNumber,
             metadataVersion: 0
         });
-        if (parents.length != 0) _parentsHash[trackId] = keccak256(abi.encode(parents));
-        emit TrackRegistered(trackId, artist, msg.sender, content, metadata, parents);
+        if (parents.length != 0) _parentsHash[audioHash] = keccak256(abi.encode(parents));
+        emit TrackRegistered(audioHash, artist, msg.sender, content, metadata, parents);
+        return audioHash;
+    }
+
+    function _checkSignature(address artist, bytes32 structHash, uint256 deadline, bytes calldata signature)
+        private
+        view
+    {
+        if (artist == address(0)) revert ZeroAddress();
+        if (block.timestamp > deadline) revert ExpiredSignature(deadline);
+        if (!SignatureChecker.isValidSignatureNow(artist, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidSignature(artist);
+        }
     }
 
     function _registered(bytes32 trackId) private view returns (Track memory track) {
@@ -201,15 +273,42 @@ contract TrackRegistry is ITrackRegistry, EIP712, Nonces {
         if (!valid) revert InvalidCid(cid.version, cid.codec, cid.hashFunction, cid.digest);
     }
 
-    function _checkParents(Parent[] calldata parents) private view {
+    /// @dev Every parent is another registered track committed strictly before this registration's
+    /// commitment: edges point to older commitments, so the graph stays acyclic even when an older
+    /// commitment takes a registration over.
+    function _checkParents(bytes32 trackId, Parent[] calldata parents, uint40 committedAt) private view {
         if (parents.length > MAX_PARENTS) revert TooManyParents(parents.length, MAX_PARENTS);
         for (uint256 i = 0; i < parents.length; ++i) {
             bytes32 parentId = parents[i].trackId;
-            if (_tracks[parentId].artist == address(0)) revert UnknownParent(parentId);
+            Track storage parent = _tracks[parentId];
+            if (parent.artist == address(0) || parentId == trackId) revert UnknownParent(parentId);
+            if (parent.committedAt >= committedAt) revert ParentNotOlder(parentId, parent.committedAt, committedAt);
             for (uint256 j = 0; j < i; ++j) {
                 if (parents[j].trackId == parentId) revert DuplicateParent(parentId);
             }
         }
+    }
+
+    function _registerTrackHash(
+        address artist,
+        bytes32 audioHash,
+        Cid calldata content,
+        Cid calldata metadata,
+        Parent[] calldata parents,
+        uint256 deadline
+    ) private view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                REGISTER_TRACK_TYPEHASH,
+                artist,
+                audioHash,
+                _hashCid(content),
+                _hashCid(metadata),
+                _hashParents(parents),
+                nonces(artist),
+                deadline
+            )
+        );
     }
 
     function _hashCid(Cid calldata cid) private pure returns (bytes32) {

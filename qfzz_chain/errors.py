@@ -1,5 +1,8 @@
 """The project's exception hierarchy: every error a user can cause derives from ``QfzzError``.
 
+Each package keeps its own errors beside it (``chain/errors.py``, ``ipfs/errors.py``, ...); this
+module holds the root and the errors every package shares.
+
 The CLI turns a ``QfzzError`` into one line on stderr and a non-zero exit; anything else is a bug
 and keeps its traceback.
 """
@@ -11,22 +14,6 @@ class QfzzError(Exception):
 
 class ConfigError(QfzzError):
     """A setting, key or environment variable is missing or malformed."""
-
-
-class ChainError(QfzzError):
-    """The chain cannot be reached, or answered something unexpected."""
-
-
-class DeploymentError(ChainError):
-    """No usable deployment record for the connected chain, or a record would be clobbered."""
-
-
-class TransactionReverted(ChainError):
-    """A transaction or call reverted; ``reason`` names the contract's custom error."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 class IpfsError(QfzzError):

@@ -1,17 +1,19 @@
-"""Write the demo's tracks: short real audio files (FLAC, WAV, OGG) with stable bytes."""
+"""Write the demo's tracks: real audio files (FLAC, WAV, OGG) with stable bytes, long enough to
+fingerprint (registration needs 7.6 s of sound), and a re-encoded copy of the first one."""
 
 import sys
 from pathlib import Path
 
-from qfzz_chain.audio import synthesize_melody
+from qfzz_chain.audio import synthesize_distinct_track
+from qfzz_chain.fingerprint.transforms import apply
 
-A_MINOR_WALK = [220.0, 261.63, 329.63, 392.0, 440.0, 392.0, 329.63, 261.63]
-REMIX = [329.63, 392.0, 440.0, 523.25, 440.0, 392.0]
-COVER = [261.63, 293.66, 329.63, 349.23, 392.0, 440.0, 493.88, 523.25]
+TRACKS = (("night-drive.flac", 11), ("night-drive-remix.wav", 23), ("cover.ogg", 37))
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1])
     folder.mkdir(parents=True, exist_ok=True)
-    for name, notes in (("night-drive.flac", A_MINOR_WALK), ("night-drive-remix.wav", REMIX), ("cover.ogg", COVER)):
-        info = synthesize_melody(folder / name, notes)
+    for name, seed in TRACKS:
+        info = synthesize_distinct_track(folder / name, seed, seconds=12.0)
         print(f"  {name:<24} {info.format} {info.subtype} {info.sample_rate} Hz, {info.duration_seconds:.1f} s")
+    copy = apply("ogg", folder / "night-drive.flac", folder).rename(folder / "night-drive-copy.ogg")
+    print(f"  {copy.name:<24} the first track re-encoded as OGG: other bytes, the same music")

@@ -12,7 +12,7 @@ import requests
 from web3 import Web3
 
 from qfzz_chain.chain import local_node
-from qfzz_chain.errors import ChainError
+from qfzz_chain.chain.errors import ChainError
 
 RPC_TIMEOUT_SECONDS = 15
 
@@ -38,8 +38,3 @@ def connect(rpc_url: str | None = None) -> Web3:
     except (requests.exceptions.RequestException, OSError, ValueError) as exc:
         raise ChainError(f"cannot reach the chain at {url} ({type(exc).__name__})") from exc
     return w3
-
-
-def genesis_hash(w3: Web3) -> str:
-    """The hash of block 0: with the chain id, it tells two chain instances apart."""
-    return w3.eth.get_block(0)["hash"].to_0x_hex()

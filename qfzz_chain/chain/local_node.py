@@ -1,12 +1,16 @@
-"""A local anvil in the background whose state survives ``qfzz chain down`` / ``up``.
+"""A local anvil in the background whose state survives ``qfzz chain down`` / ``up`` and crashes.
 
-State lives in ``$QFZZ_HOME/chain/``: anvil's state dump (``state.json``, written every few
-seconds and on shutdown, loaded at start), the running node's pid and port (``node.json``)
-and its log.
+State lives in ``$QFZZ_HOME/chain/``: anvil's state dump (``state.json``, loaded at start), the
+running node's pid and port (``node.json``) and its log. anvil writes the dump every few seconds
+and on SIGTERM; a crash (``kill -9``, power loss) loses what came after its last dump, so every
+transaction the CLI sends also has the dump written (``anvil_dumpState``, then an atomic rename
+after fsync) before it is reported done. ``state.good.json`` is a copy of the last dump this
+module wrote, used when a crash tore anvil's own write of ``state.json``.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -20,7 +24,7 @@ from pathlib import Path
 import requests
 
 from qfzz_chain.config import PROJECT_ROOT, qfzz_home
-from qfzz_chain.errors import ChainError
+from qfzz_chain.chain.errors import ChainError
 
 DEFAULT_PORT = 8645  # Brownie's network `qfzz-local` points here
 CHAIN_ID = 31337
@@ -90,6 +94,52 @@ def status() -> LocalNode | None:
     return node
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def persist_state(node: LocalNode) -> None:
+    """Have the node's state on disk now: what was mined survives a crash of anvil."""
+    try:
+        reply = requests.post(node.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "anvil_dumpState", "params": []},
+                              timeout=60)  # fmt: skip
+        state = gzip.decompress(bytes.fromhex(reply.json()["result"][2:]))
+    except (requests.exceptions.RequestException, ValueError, KeyError, OSError) as exc:
+        raise ChainError(f"could not save the local chain's state ({type(exc).__name__}); see {node.log_file}") from exc
+    _write_atomically(Path(node.state_file).with_name("state.good.json"), state)
+    _write_atomically(Path(node.state_file), state)
+
+
+def persist_if_local(w3) -> None:
+    """``persist_state`` when ``w3`` talks to the local node of ``qfzz chain up``; else nothing."""
+    node = status()
+    if node is not None and getattr(w3.provider, "endpoint_uri", None) == node.rpc_url:
+        persist_state(node)
+
+
+def _usable_state(directory: Path) -> Path:
+    """``state.json``, or the last good dump when a crash left ``state.json`` torn."""
+    state, good = directory / "state.json", directory / "state.good.json"
+    if state.exists():
+        try:
+            json.loads(state.read_bytes())
+        except ValueError:
+            if good.exists():
+                state.with_name("state.torn.json").write_bytes(state.read_bytes())
+                _write_atomically(state, good.read_bytes())
+    return state
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -109,7 +159,7 @@ def up(port: int = DEFAULT_PORT) -> tuple[LocalNode, bool]:
         raise ChainError(f"port {port} is taken by another program: stop it or pass --port")
     directory = chain_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    state_file, log_file = directory / "state.json", directory / "anvil.log"
+    state_file, log_file = _usable_state(directory), directory / "anvil.log"
     command = [
         anvil_executable(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
         "--state", str(state_file), "--state-interval", str(STATE_INTERVAL_SECONDS),

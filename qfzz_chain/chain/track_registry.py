@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from eth_abi import encode
+from eth_utils import keccak
 from web3 import Web3
 
+from qfzz_chain.chain.abi import load_abi
 from qfzz_chain.chain.deployment import DeploymentRecord
+from qfzz_chain.chain.errors import DeploymentError, TransactionReverted, UnknownTrackError
+from qfzz_chain.chain.signatures import DOMAIN_NAME, DOMAIN_VERSION
 from qfzz_chain.chain.signer import Sender
 from qfzz_chain.chain.transactions import Receipt, call, transact
 from qfzz_chain.chain.types import CidParts, Parent
-from qfzz_chain.errors import QfzzError, TransactionReverted
 
 LOG_CHUNK_BLOCKS = 10_000  # public RPCs cap eth_getLogs ranges
 
 
-class UnknownTrackError(QfzzError):
-    """No track is registered under the given id."""
+def make_commitment(audio_hash: bytes, artist: str, salt: bytes) -> bytes:
+    """``keccak256(abi.encode(audioHash, artist, salt))``, as the contract's ``makeCommitment``."""
+    return keccak(encode(["bytes32", "address", "bytes32"], [audio_hash, Web3.to_checksum_address(artist), salt]))
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class TrackRecord:
     track_id: bytes
     artist: str
     registered_at: int
-    content: CidParts
+    committed_at: int
     metadata_version: int
 
 
@@ -61,19 +66,68 @@ class AttributionChange:
     transaction: str
 
 
+@dataclass
+class TrackHistory:
+    """A track as its events tell it: registration, metadata versions, attribution changes.
+
+    ``superseded`` holds earlier registrations that an older commitment took over; the history
+    proper starts at the current registration.
+    """
+
+    registration: Registration
+    metadata_versions: list[MetadataVersion] = field(default_factory=list)
+    attribution_changes: list[AttributionChange] = field(default_factory=list)
+    superseded: list[Registration] = field(default_factory=list)
+
+    @property
+    def artist(self) -> str:
+        """The artist now: the last transfer's recipient, else the registering artist."""
+        return self.attribution_changes[-1].to_artist if self.attribution_changes else self.registration.artist
+
+    @property
+    def metadata(self) -> MetadataVersion:
+        """The current metadata version (version 0 is the registration's)."""
+        if self.metadata_versions:
+            return self.metadata_versions[-1]
+        first = self.registration
+        return MetadataVersion(0, first.metadata, first.block, first.transaction)
+
+
 class TrackRegistry:
     """Bound to one deployment of the registry on one chain."""
 
     CONTRACT = "TrackRegistry"
 
-    def __init__(self, w3: Web3, record: DeploymentRecord):
-        deployment = record.contract(self.CONTRACT)
+    def __init__(self, w3: Web3, address: str, abi: list, first_block: int = 0):
         self.w3 = w3
-        self.abi = deployment.abi
-        self.address = deployment.address
-        self.first_block = deployment.block
-        self.contract = w3.eth.contract(address=Web3.to_checksum_address(deployment.address), abi=deployment.abi)
+        self.abi = abi
+        self.address = Web3.to_checksum_address(address)
+        self.first_block = first_block
+        self.contract = w3.eth.contract(address=self.address, abi=abi)
         self._timestamps: dict[int, int] = {}
+
+    @classmethod
+    def from_record(cls, w3: Web3, record: DeploymentRecord) -> "TrackRegistry":
+        deployment = record.contract(cls.CONTRACT)
+        return cls(w3, deployment.address, deployment.abi, deployment.block)
+
+    @classmethod
+    def at(cls, w3: Web3, address: str) -> "TrackRegistry":
+        """The registry at ``address`` without a deployment record, checked by its EIP-712 domain."""
+        if not Web3.is_address(address):
+            raise DeploymentError(f"{address!r} is not an address")
+        registry = cls(w3, address, load_abi(cls.CONTRACT))
+        if not bytes(w3.eth.get_code(registry.address)):
+            raise DeploymentError(f"no contract at {registry.address} on chain {w3.eth.chain_id}")
+        try:
+            _, name, version, chain_id, verifying, _, _ = registry.contract.functions.eip712Domain().call()
+        except Exception as exc:  # any contract without the function, or another ABI
+            raise DeploymentError(f"{registry.address} is not a QFZZ TrackRegistry") from exc
+        if (name, version, chain_id, Web3.to_checksum_address(verifying)) != (
+            DOMAIN_NAME, DOMAIN_VERSION, w3.eth.chain_id, registry.address
+        ):  # fmt: skip
+            raise DeploymentError(f"{registry.address} is not a QFZZ TrackRegistry version {DOMAIN_VERSION}")
+        return registry
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -82,47 +136,74 @@ class TrackRegistry:
 
     def get(self, track_id: bytes) -> TrackRecord:
         try:
-            artist, registered_at, version, codec, hash_function, metadata_version = call(
+            artist, registered_at, committed_at, metadata_version = call(
                 self.abi, self.contract.functions.getTrack(track_id)
             )
         except TransactionReverted as exc:
-            if exc.reason.startswith("TrackNotRegistered("):
+            if exc.error == "TrackNotRegistered":
                 raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain") from None
             raise
-        return TrackRecord(
-            track_id, artist, registered_at, CidParts(version, codec, hash_function, track_id), metadata_version
-        )
+        return TrackRecord(track_id, artist, registered_at, committed_at, metadata_version)
+
+    def is_final(self, track_id: bytes) -> bool:
+        return call(self.abi, self.contract.functions.isFinal(track_id))
 
     def nonce(self, artist: str) -> int:
         return call(self.abi, self.contract.functions.nonces(Web3.to_checksum_address(artist)))
 
+    def commitment_of(self, commitment: bytes) -> tuple[int, int]:
+        """(block, timestamp) the commitment was recorded at; (0, 0) when it is not (or was revealed)."""
+        block, timestamp = call(self.abi, self.contract.functions.commitmentOf(commitment))
+        return int(block), int(timestamp)
+
+    def max_commitment_age(self) -> int:
+        return call(self.abi, self.contract.functions.MAX_COMMITMENT_AGE())
+
+    def pending_artist(self, track_id: bytes) -> str:
+        return call(self.abi, self.contract.functions.pendingArtist(track_id))
+
     # ---- writes ----------------------------------------------------------------------------
 
-    def register(self, sender: Sender, content: CidParts, metadata: CidParts, parents: tuple[Parent, ...] = ()) -> Receipt:
+    def commit(self, sender: Sender, commitment: bytes) -> Receipt:
+        return transact(self.w3, sender, self.abi, self.contract.functions.commitRegistration(commitment))
+
+    def register(
+        self, sender: Sender, audio_hash: bytes, salt: bytes, content: CidParts, metadata: CidParts,
+        parents: tuple[Parent, ...] = (),
+    ) -> Receipt:  # fmt: skip
+        """Reveal the sender's commitment of ``audio_hash`` with ``salt``: the track is the sender's."""
         function = self.contract.functions.registerTrack(
-            content.as_tuple(), metadata.as_tuple(), [p.as_tuple() for p in parents]
+            audio_hash, salt, content.as_tuple(), metadata.as_tuple(), [p.as_tuple() for p in parents]
         )
-        return transact(self.w3, sender, self.abi, function)
+        # a reveal is valid from the block after its commitment's: estimate it in the next block
+        return transact(self.w3, sender, self.abi, function, estimate_block="pending")
 
     def register_for(
-        self,
-        sender: Sender,
-        *,
-        artist: str,
-        content: CidParts,
-        metadata: CidParts,
-        parents: tuple[Parent, ...],
-        deadline: int,
-        signature: bytes,
-    ) -> Receipt:
+        self, sender: Sender, *, artist: str, audio_hash: bytes, salt: bytes, content: CidParts, metadata: CidParts,
+        parents: tuple[Parent, ...], deadline: int, signature: bytes,
+    ) -> Receipt:  # fmt: skip
         function = self.contract.functions.registerTrackFor(
-            Web3.to_checksum_address(artist), content.as_tuple(), metadata.as_tuple(),
+            Web3.to_checksum_address(artist), audio_hash, salt, content.as_tuple(), metadata.as_tuple(),
             [p.as_tuple() for p in parents], deadline, signature,
         )  # fmt: skip
-        return transact(self.w3, sender, self.abi, function)
+        return transact(self.w3, sender, self.abi, function, estimate_block="pending")
 
     def update_metadata(self, sender: Sender, track_id: bytes, metadata: CidParts) -> Receipt:
         return transact(self.w3, sender, self.abi, self.contract.functions.updateMetadata(track_id, metadata.as_tuple()))
+
+    def propose_transfer(self, sender: Sender, track_id: bytes, new_artist: str) -> Receipt:
+        function = self.contract.functions.proposeAttributionTransfer(track_id, Web3.to_checksum_address(new_artist))
+        return transact(self.w3, sender, self.abi, function)
+
+    def accept_transfer(self, sender: Sender, track_id: bytes) -> Receipt:
+        return transact(self.w3, sender, self.abi, self.contract.functions.acceptAttributionTransfer(track_id))
+
+    def invalidate_nonce(self, sender: Sender) -> Receipt:
+        return transact(self.w3, sender, self.abi, self.contract.functions.invalidateNonce())
+
+    def invalidate_nonce_for(self, sender: Sender, *, artist: str, deadline: int, signature: bytes) -> Receipt:
+        function = self.contract.functions.invalidateNonceFor(Web3.to_checksum_address(artist), deadline, signature)
+        return transact(self.w3, sender, self.abi, function)
 
     # ---- history from events ---------------------------------------------------------------
 
@@ -153,53 +234,39 @@ class TrackRegistry:
             self._timestamps[block] = self.w3.eth.get_block(block)["timestamp"]
         return self._timestamps[block]
 
-    def registrations(self, *, artist: str | None = None) -> list[Registration]:
-        """Registrations in chain order, optionally of one original artist."""
-        filters = {"artist": Web3.to_checksum_address(artist)} if artist is not None else {}
-        return [self._registration(log) for log in self._logs("TrackRegistered", filters)]
+    def histories(self, track_id: bytes | None = None) -> dict[bytes, TrackHistory]:
+        """Every track's history (or one track's), oldest registration first.
 
-    def histories(self, track_id: bytes | None = None) -> dict[bytes, "TrackHistory"]:
-        """Every track's history (or one track's), from one scan of each event type, in chain order."""
+        One scan per event type, merged in chain order (block, log index): a later
+        ``TrackRegistered`` of the same id (an older commitment taking it over) starts its
+        history anew, so metadata and transfers of the superseded registration do not carry over.
+        """
         filters = {"trackId": track_id} if track_id is not None else {}
-        histories = {
-            registration.track_id: TrackHistory(registration)
-            for registration in map(self._registration, self._logs("TrackRegistered", filters))
-        }
-        for log in self._logs("TrackMetadataUpdated", filters):
-            histories[bytes(log.args.trackId)].metadata_versions.append(MetadataVersion(
-                log.args.metadataVersion, CidParts.from_tuple(log.args.metadata), log.blockNumber,
-                log.transactionHash.to_0x_hex(),
-            ))  # fmt: skip
-        for log in self._logs("AttributionTransferred", filters):
-            histories[bytes(log.args.trackId)].attribution_changes.append(
-                AttributionChange(log.args["from"], log.args.to, log.blockNumber, log.transactionHash.to_0x_hex())
-            )
+        logs = [
+            (log.blockNumber, log.logIndex, kind, log)
+            for kind in ("TrackRegistered", "TrackMetadataUpdated", "AttributionTransferred")
+            for log in self._logs(kind, filters)
+        ]
+        histories: dict[bytes, TrackHistory] = {}
+        for _, _, kind, log in sorted(logs, key=lambda entry: entry[:2]):
+            key = bytes(log.args.trackId)
+            if kind == "TrackRegistered":
+                previous = histories.pop(key, None)
+                superseded = [*previous.superseded, previous.registration] if previous else []
+                histories[key] = TrackHistory(self._registration(log), superseded=superseded)
+            elif kind == "TrackMetadataUpdated":
+                histories[key].metadata_versions.append(MetadataVersion(
+                    log.args.metadataVersion, CidParts.from_tuple(log.args.metadata), log.blockNumber,
+                    log.transactionHash.to_0x_hex(),
+                ))  # fmt: skip
+            else:
+                histories[key].attribution_changes.append(
+                    AttributionChange(log.args["from"], log.args.to, log.blockNumber, log.transactionHash.to_0x_hex())
+                )
         return histories
 
-    def history(self, track_id: bytes) -> "TrackHistory":
+    def history(self, track_id: bytes) -> TrackHistory:
         found = self.histories(track_id)
         if track_id not in found:
             raise UnknownTrackError(f"no track 0x{track_id.hex()} is registered on this chain")
         return found[track_id]
-
-
-@dataclass
-class TrackHistory:
-    """A track as its events tell it: registration, metadata versions, attribution changes."""
-
-    registration: Registration
-    metadata_versions: list[MetadataVersion] = field(default_factory=list)
-    attribution_changes: list[AttributionChange] = field(default_factory=list)
-
-    @property
-    def artist(self) -> str:
-        """The artist now: the last transfer's recipient, else the registering artist."""
-        return self.attribution_changes[-1].to_artist if self.attribution_changes else self.registration.artist
-
-    @property
-    def metadata(self) -> MetadataVersion:
-        """The current metadata version (version 0 is the registration's)."""
-        if self.metadata_versions:
-            return self.metadata_versions[-1]
-        first = self.registration
-        return MetadataVersion(0, first.metadata, first.block, first.transaction)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from eth_abi import decode
@@ -11,10 +12,14 @@ from eth_utils import function_abi_to_4byte_selector
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 
+from qfzz_chain.chain.errors import ChainError, NoFundsError, TransactionReverted
 from qfzz_chain.chain.signer import Sender
-from qfzz_chain.errors import ChainError, TransactionReverted
 
 RECEIPT_TIMEOUT_SECONDS = 120
+NO_FUNDS_HINT = (
+    "this account has no ether to pay gas ({address}); sign with `qfzz track sign` and have it relayed, "
+    "or fund the account"
+)
 
 
 @dataclass(frozen=True)
@@ -25,30 +30,33 @@ class Receipt:
     logs: list
 
 
-def _format_arg(value: object) -> str:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return str(value)
+def _abi_type(entry: dict) -> str:
+    if entry["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + entry["type"][len("tuple"):]
+    return entry["type"]
 
 
-def decode_custom_error(abi: list, data: str | bytes) -> str:
-    """``Name(arg=value, ...)`` for revert data of an error in ``abi``, else the raw data."""
+def decode_custom_error(abi: list, data: str | bytes) -> TransactionReverted:
+    """The ``TransactionReverted`` for revert data of an error declared in ``abi``."""
     raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
     for entry in abi:
         if entry.get("type") != "error" or function_abi_to_4byte_selector(entry) != raw[:4]:
             continue
-        types = [i["type"] if i["type"] != "tuple" else "(" + ",".join(c["type"] for c in i["components"]) + ")"
-                 for i in entry["inputs"]]
-        values = decode(types, raw[4:])
-        args = ", ".join(f"{i['name']}={_format_arg(v)}" for i, v in zip(entry["inputs"], values))
-        return f"{entry['name']}({args})"
-    return f"unknown error 0x{raw.hex()}"
+        values = decode([_abi_type(i) for i in entry["inputs"]], raw[4:])
+        return TransactionReverted(entry["name"], {i["name"]: _plain(v) for i, v in zip(entry["inputs"], values)})
+    return TransactionReverted("", message=f"reverted with unknown error data 0x{raw.hex()}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str) and Web3.is_address(value):
+        return Web3.to_checksum_address(value)
+    return value
 
 
 def _reverted(abi: list, exc: Exception) -> TransactionReverted:
     if isinstance(exc, ContractCustomError):
-        return TransactionReverted(decode_custom_error(abi, exc.data))
-    return TransactionReverted(getattr(exc, "message", None) or str(exc))
+        return decode_custom_error(abi, exc.data)
+    return TransactionReverted("", message=getattr(exc, "message", None) or str(exc))
 
 
 def call(abi: list, function):
@@ -61,12 +69,31 @@ def call(abi: list, function):
         raise ChainError(f"the chain stopped answering ({type(exc).__name__})") from exc
 
 
-def transact(w3: Web3, sender: Sender, abi: list, function) -> Receipt:
-    """Estimate (which surfaces any revert before spending gas), sign or have the node sign, wait."""
+def _refused(exc: Web3RPCError, sender: Sender) -> ChainError:
+    message = exc.message or str(exc)
+    if "insufficient funds" in message.lower():
+        return NoFundsError(NO_FUNDS_HINT.format(address=sender.address))
+    return ChainError(f"the node refused the transaction: {message}")
+
+
+def transact(w3: Web3, sender: Sender, abi: list, function, *, estimate_block: str = "latest") -> Receipt:
+    """Estimate (which surfaces any revert before spending gas), sign or have the node sign, wait.
+
+    ``estimate_block="pending"`` estimates in the context of the next block, for a call that is
+    valid only after the latest block (a reveal right after its commitment's block).
+
+    On the local chain of ``qfzz chain up`` the node's state is written to disk before this
+    returns, so a transaction reported as done survives a crash of the node.
+    """
+    from qfzz_chain.chain import local_node
+
     try:
-        tx = function.build_transaction(
-            {"from": sender.address, "nonce": w3.eth.get_transaction_count(sender.address, "pending")}
-        )
+        fields = {"from": sender.address, "nonce": w3.eth.get_transaction_count(sender.address, "pending")}
+        fields["gas"] = function.estimate_gas(dict(fields), block_identifier=estimate_block)
+        tx = function.build_transaction(fields)
+        fee = tx["gas"] * int(tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
+        if fee and w3.eth.get_balance(sender.address) < fee:
+            raise NoFundsError(NO_FUNDS_HINT.format(address=sender.address))
         if sender.signs_locally:
             signed = Account.sign_transaction(tx, sender.private_key)
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
@@ -76,11 +103,12 @@ def transact(w3: Web3, sender: Sender, abi: list, function) -> Receipt:
     except (ContractCustomError, ContractLogicError) as exc:
         raise _reverted(abi, exc) from exc
     except Web3RPCError as exc:
-        raise ChainError(f"the node refused the transaction: {exc.message or exc}") from exc
+        raise _refused(exc, sender) from exc
     except TimeExhausted as exc:
         raise ChainError(f"no receipt after {RECEIPT_TIMEOUT_SECONDS} s; the transaction may still be mined") from exc
     except requests.exceptions.RequestException as exc:
         raise ChainError(f"the chain stopped answering ({type(exc).__name__})") from exc
     if receipt["status"] != 1:
-        raise TransactionReverted(f"transaction {tx_hash.to_0x_hex()} reverted")
+        raise TransactionReverted("", message=f"transaction {tx_hash.to_0x_hex()} reverted")
+    local_node.persist_if_local(w3)
     return Receipt(tx_hash.to_0x_hex(), receipt["blockNumber"], receipt["gasUsed"], list(receipt["logs"]))

@@ -19,6 +19,9 @@ _SUBCOMMANDS = {
     "track": ("qfzz_chain.cli.track:track", "Register tracks by IPFS CID; show and list them."),
     "ipfs": ("qfzz_chain.cli.ipfs:ipfs", "Add, read, pin, export and serve content (kubo-compatible)."),
     "recommend": ("qfzz_chain.cli.recommend:recommend", "Recommend music with explanations; evaluate models."),
+    "oracle": ("qfzz_chain.cli.oracle:oracle", "Committee nodes anchor recommendation batches; listeners get receipts."),
+    "verify": ("qfzz_chain.cli.verify:verify", "Check a recommendation receipt against the chain, link by link."),
+    "p2p": ("qfzz_chain.cli.p2p:p2p", "Gossip recommendation between listener nodes: simulate, run a node, ask it."),
 }
 
 
@@ -68,23 +71,54 @@ def _node_error(exc: Exception) -> bool:
     return isinstance(exc, tuple(kinds))
 
 
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+
+
+def _fail(message: str, kind: str, as_json: bool, code: int = 1, **details) -> None:
+    """One line on stderr, or under --json one JSON object ``{"error", "kind", ...}``; then exit."""
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"error": message, "kind": kind, **details}, sort_keys=True, default=str), err=True)
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
 def main() -> None:
     """Entry point: a project error is one line on stderr and exit status 1, never a traceback."""
+    as_json = _wants_json(sys.argv[1:])
     try:
         code = cli.main(standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
+        if as_json:
+            _fail("aborted", "Aborted", True, 130)
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        if not as_json:
+            exc.show()
+            sys.exit(exc.exit_code)
+        _fail(exc.format_message(), type(exc).__name__, True, exc.exit_code)
     except QfzzError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        details = {}
+        if getattr(exc, "error", None):  # a contract's custom error, kept structured
+            details["revert"] = {"error": exc.error, "arguments": {k: _jsonable(v) for k, v in exc.arguments.items()}}
+        if getattr(exc, "link", None):  # the broken link of a receipt's chain of custody
+            details["link"] = exc.link
+        _fail(str(exc), type(exc).__name__, as_json, **details)
     except Exception as exc:
         if not _node_error(exc):
             raise
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        click.echo(f"error: the node answered with an error: {detail}", err=True)
-        sys.exit(1)
+        _fail(f"the node answered with an error: {detail}", "NodeError", as_json)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _jsonable(value):
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value

@@ -35,7 +35,19 @@ class ChainSession:
 
     @cached_property
     def registry(self) -> TrackRegistry:
-        return TrackRegistry(self.w3, self.record)
+        return TrackRegistry.from_record(self.w3, self.record)
+
+    def registry_at(self, address: str) -> TrackRegistry:
+        """The registry at ``address``: this node's deployment when it is that one, else bound by
+        address alone (a relayer on another machine has no record of the artist's chain)."""
+        from qfzz_chain.chain.deployment import find_record
+
+        found = find_record(self.w3)
+        if found is not None and "TrackRegistry" in found[1].contracts:
+            registry = TrackRegistry.from_record(self.w3, found[1])
+            if registry.address.lower() == address.lower():
+                return registry
+        return TrackRegistry.at(self.w3, address)
 
     @cached_property
     def store(self):
@@ -47,9 +59,10 @@ class ChainSession:
         return resolve_sender(self.w3, account=self.account, keystore=self.keystore, from_address=self.from_address)
 
 
-def chain_options(*, sends: bool):
-    """Add --rpc-url and --ipfs-api (and, for commands that send, --account, --keystore, --from);
-    the command receives a ``session``."""
+def chain_options(*, sends: bool, node_accounts: bool = True):
+    """Add --rpc-url and --ipfs-api (and, for commands that send or sign, --account, --keystore, and
+    --from unless ``node_accounts`` is False: a signature needs a key held here); the command
+    receives a ``session``."""
 
     def decorate(command):
         @functools.wraps(command)
@@ -69,9 +82,11 @@ def chain_options(*, sends: bool):
                              help="Send from this Brownie account (~/.brownie/accounts/ID.json)."),
                 click.option("--keystore", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                              help="Send from this JSON keystore (password: env QFZZ_KEYSTORE_PASSWORD or a prompt)."),
-                click.option("--from", "from_address", metavar="ADDRESS",
-                             help="Send from this account the node unlocks (a local anvil's); default its first."),
             ]  # fmt: skip
+            if node_accounts:
+                options.append(click.option(
+                    "--from", "from_address", metavar="ADDRESS",
+                    help="Send from this account the node unlocks (a local anvil's); default its first."))  # fmt: skip
         for option in reversed(options):
             wrapper = option(wrapper)
         return wrapper

@@ -13,7 +13,7 @@ import click
 from qfzz_chain.chain import local_node
 from qfzz_chain.cli._output import emit, json_option
 from qfzz_chain.config import PROJECT_ROOT
-from qfzz_chain.errors import ChainError, DeploymentError
+from qfzz_chain.chain.errors import ChainError, DeploymentError
 
 
 @click.group()
@@ -53,23 +53,25 @@ def down(as_json: bool) -> None:
 @click.option("--rpc-url", envvar="QFZZ_RPC_URL", metavar="URL", help="Chain to inspect [env QFZZ_RPC_URL].")
 @json_option
 def status(rpc_url: str | None, as_json: bool) -> None:
-    """Show the chain in use, its head block and the deployment record for it."""
-    from qfzz_chain.chain.connection import connect
+    """Show the node in use, its head block and this node's deployment record."""
+    from qfzz_chain.chain.connection import connect, resolve_rpc_url
     from qfzz_chain.chain.deployment import load_record, record_path
 
-    w3 = connect(rpc_url)
-    info: dict = {"chain_id": w3.eth.chain_id, "block": w3.eth.block_number, "deployment": None}
+    url = resolve_rpc_url(rpc_url)
+    w3 = connect(url)
     node = local_node.status()
-    info["local_node"] = node.rpc_url if node else None
+    info: dict = {"rpc_url": url, "chain_id": w3.eth.chain_id, "block": w3.eth.block_number, "deployment": None,
+                  "local_node": node.rpc_url if node and node.rpc_url == url else None}  # fmt: skip
     try:
         record = load_record(w3)
-        info["deployment"] = {"record": str(record_path(record.chain_id)), "deployed_at": record.deployed_at,
+        info["deployment"] = {"record": str(record_path(record)), "deployed_at": record.deployed_at,
                               "contracts": {n: c.address for n, c in record.contracts.items()}}  # fmt: skip
     except DeploymentError as exc:
         info["deployment_problem"] = str(exc)
 
     def render(v: dict) -> str:
-        lines = [f"chain {v['chain_id']} at block {v['block']}" + (f" (local anvil {v['local_node']})" if v["local_node"] else "")]
+        where = " (the local anvil of `qfzz chain up`)" if v["local_node"] else ""
+        lines = [f"{v['rpc_url']}{where}: chain {v['chain_id']} at block {v['block']}"]
         if v["deployment"]:
             lines.append(f"deployed {v['deployment']['deployed_at']} ({v['deployment']['record']})")
             lines += [f"  {name:<16} {address}" for name, address in v["deployment"]["contracts"].items()]
@@ -80,12 +82,6 @@ def status(rpc_url: str | None, as_json: bool) -> None:
     emit(info, as_json, render)
 
 
-def _brownie() -> str:
-    """The venv's brownie beside this Python, so a bare `qfzz` works without an activated venv."""
-    beside = os.path.join(os.path.dirname(sys.executable), "brownie")
-    return beside if os.path.exists(beside) else (shutil.which("brownie") or "brownie")
-
-
 def _brownie_env(**extra: str) -> dict[str, str]:
     """The environment for Brownie: this checkout's compiler (tools/install-solc.sh) and anvil."""
     env = dict(os.environ, **extra)
@@ -94,88 +90,61 @@ def _brownie_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _forget_brownie_deployments(chain_id: int) -> None:
-    """Drop Brownie's own cache of live deployments on this chain id.
+def _deploy_target(rpc_url: str | None) -> list[str]:
+    """The runner's arguments for the node in use: its URL, and its port when it is the local node.
 
-    Brownie reloads it on connecting and fails on any address without code (a reset dev
-    chain, another node with the same id); the deployment record is the project's truth.
+    The local chain is a Brownie *development* network: Brownie attaches to the running anvil,
+    leaves it running, and keeps no deployment artifacts of its own that would go stale when the
+    chain is reset. Any other RPC is a live network, whose artifacts for its chain id are dropped
+    first (they may be another node's).
     """
-    deployments = PROJECT_ROOT / "build" / "deployments"
-    shutil.rmtree(deployments / str(chain_id), ignore_errors=True)
-    deployment_map = deployments / "map.json"
-    if deployment_map.exists():
-        entries = json.loads(deployment_map.read_text())
-        entries.pop(str(chain_id), None)
-        deployment_map.write_text(json.dumps(entries, indent=2))
-
-
-def _run_brownie(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([_brownie(), *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=_brownie_env())
-
-
-def _brownie_network(rpc_url: str | None) -> str:
-    """The Brownie network to deploy to, its entry pointed at the chain in use.
-
-    The local chain is a Brownie *development* network (`qfzz-local`): Brownie attaches to the
-    running anvil, leaves it running, and keeps no deployment artifacts of its own that would go
-    stale when the chain is reset. Any other RPC is a live network entry, `qfzz-rpc`.
-    """
+    from qfzz_chain.chain.brownie_networks import forget_brownie_deployments
     from qfzz_chain.chain.connection import connect, resolve_rpc_url
 
     url = resolve_rpc_url(rpc_url)
-    chain_id = connect(url).eth.chain_id
     node = local_node.status()
     if node is not None and url == node.rpc_url:
-        name = "qfzz-local"
-        _run_brownie("networks", "delete", name)
-        settings = ["Development", name, "host=http://127.0.0.1", "cmd=anvil", f"port={node.port}",
-                    f"chain_id={chain_id}", "accounts=10"]  # fmt: skip
-    else:
-        name = "qfzz-rpc"
-        _run_brownie("networks", "delete", name)
-        settings = ["Ethereum", name, f"host={url}", f"chainid={chain_id}"]
-        _forget_brownie_deployments(chain_id)
-    result = _run_brownie("networks", "add", *settings)
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip().splitlines()
-        raise ChainError(f"could not set Brownie network {name}: {output[-1] if output else 'brownie failed'}")
-    return name
-
+        return ["--rpc-url", url, "--local-port", str(node.port)]
+    forget_brownie_deployments(connect(url).eth.chain_id)
+    return ["--rpc-url", url]
 
 
 @chain.command()
 @click.option("--rpc-url", envvar="QFZZ_RPC_URL", metavar="URL",
               help="Deploy to this EVM RPC [env QFZZ_RPC_URL]; default: the chain of `qfzz chain up`.")
-@click.option("--redeploy", is_flag=True, help="Replace a live deployment on this chain (the old record is archived).")
+@click.option("--redeploy", is_flag=True,
+              help="Deploy the whole suite afresh even where it is live (the old record is archived; "
+                   "tracks on the old contracts stay there).")
 @json_option
 def deploy(rpc_url: str | None, redeploy: bool, as_json: bool) -> None:
     """Deploy the contract suite with Brownie (scripts/deploy.py) and write the deployment record.
 
-    The deployer is QFZZ_PRIVATE_KEY, the Brownie account named by QFZZ_DEPLOYER_ACCOUNT, or the
-    node's first unlocked account (a local anvil's).
+    On a node that already holds the suite, only contracts the record lacks are deployed, beside
+    the live ones, so the registry and its tracks stay. The deployer is QFZZ_PRIVATE_KEY, the
+    Brownie account named by QFZZ_DEPLOYER_ACCOUNT, or the node's first unlocked account.
     """
     from qfzz_chain.chain.connection import connect
-    from qfzz_chain.chain.deployment import load_record, record_path
-
-    from qfzz_chain.chain.deployment import check_replaceable
+    from qfzz_chain.chain.deployment import find_record, load_record, record_path
 
     redeploy = redeploy or os.environ.get("QFZZ_REDEPLOY") == "1"
-    check_replaceable(connect(rpc_url), replace=redeploy)  # refuse before compiling anything
-    network = _brownie_network(rpc_url)
+    find_record(connect(rpc_url))  # a damaged suite is named before anything is compiled
+    target = _deploy_target(rpc_url)
     env = _brownie_env(QFZZ_REDEPLOY="1" if redeploy else "0")
-    click.echo(f"Compiling and deploying with Brownie to network {network}...", err=True)
+    click.echo(f"Compiling and deploying with Brownie to {target[1]}...", err=True)
     # `brownie run scripts/deploy.py --network NETWORK`, by a runner that also works in a checkout
-    # whose path has a dot in it (qfzz_chain.chain.brownie_script says why).
-    result = subprocess.run([sys.executable, "-m", "qfzz_chain.chain.brownie_script", "scripts/deploy.py", network],
+    # whose path has a dot in it and needs no global network entry (brownie_script says why).
+    result = subprocess.run([sys.executable, "-m", "qfzz_chain.chain.brownie_script", "scripts/deploy.py", *target],
                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)  # fmt: skip
     lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     problem = next((line for line in lines if line.startswith("error: ")), None)
     if result.returncode != 0 or problem:
         raise DeploymentError((problem or (lines[-1] if lines else "brownie run failed")).removeprefix("error: "))
     record = load_record(connect(rpc_url))
-    summary = {"record": str(record_path(record.chain_id)), "chain_id": record.chain_id, "deployer": record.deployer,
+    kept = any(line.startswith("Nothing to deploy") for line in lines)
+    summary = {"record": str(record_path(record)), "chain_id": record.chain_id, "deployer": record.deployer,
+               "nothing_to_deploy": kept,
                "contracts": {n: {"address": c.address, "block": c.block, "transaction": c.transaction}
                              for n, c in record.contracts.items()}}  # fmt: skip
     emit(summary, as_json, lambda v: "\n".join(
-        [f"Deployed to chain {v['chain_id']} by {v['deployer']}; record {v['record']}"]
+        [("The suite is already live" if kept else "Deployed") + f" on chain {v['chain_id']}; record {v['record']}"]
         + [f"  {n:<16} {c['address']}  (block {c['block']})" for n, c in v["contracts"].items()]))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qfzz_chain.audio import synthesize_melody
+from qfzz_chain.audio import synthesize_distinct_track
 
 
 @dataclass
@@ -51,14 +51,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def audio(tmp_path_factory):
-    """Real audio files, each distinct content (so each registers once)."""
+    """Real audio files, each acoustically its own (so each registers once, and no two are
+    near-duplicates of each other to the fingerprint check)."""
     folder = tmp_path_factory.mktemp("audio")
     counter = iter(range(1000))
 
     def make(suffix: str = ".wav") -> Path:
         n = next(counter)
         path = folder / f"track-{n}{suffix}"
-        synthesize_melody(path, [220.0 + 7 * n, 330.0 + 5 * n, 440.0 + 3 * n], note_seconds=0.2)
+        synthesize_distinct_track(path, seed=n)
         return path
 
     return make

@@ -1,4 +1,6 @@
-"""`qfzz chain`: a local anvil whose state survives down/up, deployed to with the Brownie script."""
+"""`qfzz chain`: a local anvil whose state survives down/up and crashes, deployed to with the Brownie script."""
+
+import json
 
 import pytest
 
@@ -11,6 +13,10 @@ def home(tmp_path):
     run_qfzz("chain", "down", home=tmp_path)  # never leave an anvil behind
 
 
+def _record_files(home):
+    return sorted(p.name for p in (home / "deployments").glob("31337-*.json"))
+
+
 def test_state_survives_down_and_up(home, audio):
     port = str(free_port())
     up = run_qfzz("chain", "up", "--port", port, "--json", home=home)
@@ -21,12 +27,13 @@ def test_state_survives_down_and_up(home, audio):
     deployed = run_qfzz("chain", "deploy", "--json", home=home)
     assert deployed.code == 0, deployed.stderr
     registry = deployed.json["contracts"]["TrackRegistry"]["address"]
-    assert (home / "deployments" / "31337.json").exists()
+    record_file, = _record_files(home)
 
-    # redeploying over a live deployment is refused, and the record is untouched
-    record = (home / "deployments" / "31337.json").read_text()
-    assert_one_line_error(run_qfzz("chain", "deploy", home=home), "already has a live deployment", "QFZZ_REDEPLOY")
-    assert (home / "deployments" / "31337.json").read_text() == record
+    # deploying again where the suite is live deploys nothing and keeps the record
+    record = (home / "deployments" / record_file).read_text()
+    again = run_qfzz("chain", "deploy", "--json", home=home)
+    assert again.code == 0 and again.json["nothing_to_deploy"] is True
+    assert (home / "deployments" / record_file).read_text() == record
 
     registered = run_qfzz("track", "register", str(audio()), "--title", "Kept", "--json", home=home)
     assert registered.code == 0, registered.stderr
@@ -47,16 +54,114 @@ def test_state_survives_down_and_up(home, audio):
     assert len(list((home / "deployments" / "archive").glob("31337-*.json"))) == 1
 
 
-def test_a_reset_chain_makes_the_record_stale(home):
+def test_the_suite_survives_many_restarts_and_a_crash(home, audio):
+    """anvil's state reload makes a new block 0 after a few restarts: the record is anchored to
+    its deploy block instead, and a crash right after a registration loses nothing."""
+    import os
+    import signal
+
+    port = str(free_port())
+    assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
+    assert run_qfzz("chain", "deploy", home=home).code == 0
+    genesis_hashes = set()
+    for cycle in range(6):
+        registered = run_qfzz("track", "register", str(audio()), "--title", f"Cycle {cycle}", "--json", home=home)
+        assert registered.code == 0, registered.stderr
+        node = json.loads((home / "chain" / "node.json").read_text())
+        if cycle % 2:
+            os.kill(node["pid"], signal.SIGKILL)  # a crash: no shutdown dump
+            while run_qfzz("chain", "status", home=home).code == 0:
+                pass
+        else:
+            assert run_qfzz("chain", "down", home=home).code == 0
+        assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
+        status = run_qfzz("chain", "status", "--json", home=home).json
+        assert status["deployment"] is not None, status.get("deployment_problem")
+        listed = run_qfzz("track", "list", "--json", "--no-verify", home=home).json
+        assert [t["metadata"]["title"] for t in listed] == [f"Cycle {n}" for n in range(cycle + 1)]
+        genesis_hashes.add(_genesis_hash(status["rpc_url"]))
+    assert len(_record_files(home)) == 1
+    assert len(genesis_hashes) > 1  # block 0 did change under us: the old check would have stranded the tracks
+
+
+def _genesis_hash(rpc_url):
+    from web3 import Web3
+
+    return Web3(Web3.HTTPProvider(rpc_url)).eth.get_block(0)["hash"]
+
+
+def test_two_nodes_with_one_chain_id_keep_two_records(home, tmp_path_factory, audio):
+    first_port, second_port = str(free_port()), str(free_port())
+    second_home = tmp_path_factory.mktemp("second-node")
+    try:
+        assert run_qfzz("chain", "up", "--port", first_port, home=home).code == 0
+        assert run_qfzz("chain", "up", "--port", second_port, home=second_home).code == 0
+        assert run_qfzz("chain", "deploy", home=home).code == 0
+        first_rpc = f"http://127.0.0.1:{first_port}"
+        second_rpc = f"http://127.0.0.1:{second_port}"
+        assert run_qfzz("track", "register", str(audio()), "--title", "On the first", home=home).code == 0
+        # the second node shares chain id 31337 but not the first's suite
+        assert_one_line_error(run_qfzz("track", "list", home=home, rpc_url=second_rpc), "no deployment on this node",
+                              "belong to other nodes")  # fmt: skip
+        deployed = run_qfzz("chain", "deploy", "--json", home=home, rpc_url=second_rpc,
+                            QFZZ_PRIVATE_KEY="0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")  # fmt: skip
+        assert deployed.code == 0, deployed.stderr
+        assert len(_record_files(home)) == 2 and not (home / "deployments" / "archive").exists()
+        first = run_qfzz("track", "list", "--json", "--no-verify", home=home, rpc_url=first_rpc).json
+        second = run_qfzz("track", "list", "--json", "--no-verify", home=home, rpc_url=second_rpc).json
+        assert [t["metadata"]["title"] for t in first] == ["On the first"] and second == []
+        status = run_qfzz("chain", "status", "--rpc-url", second_rpc, "--json", home=home).json
+        assert status["rpc_url"] == second_rpc and status["local_node"] is None
+    finally:
+        run_qfzz("chain", "down", home=second_home)
+
+
+def test_a_reset_chain_is_named_and_its_record_kept(home):
     port = str(free_port())
     assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
     assert run_qfzz("chain", "deploy", home=home).code == 0
     run_qfzz("chain", "down", home=home)
-    (home / "chain" / "state.json").unlink()  # a new chain instance, same chain id
+    for state in (home / "chain").glob("state*.json"):
+        state.unlink()  # a new chain instance, same chain id
     assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
-    assert_one_line_error(run_qfzz("track", "list", home=home), "belongs to another chain")
-    assert run_qfzz("chain", "deploy", home=home).code == 0  # the stale record is archived, not refused
+    assert_one_line_error(run_qfzz("track", "list", home=home), "no deployment on this node", "reset")
+    assert run_qfzz("chain", "deploy", home=home).code == 0  # a new record beside the old one
     assert run_qfzz("track", "list", home=home).code == 0
+    assert len(_record_files(home)) == 2
+
+
+def test_the_suite_grows_beside_the_live_registry(home, audio):
+    """A contract added to SUITE is deployed alone; the registry and its tracks stay."""
+    import subprocess
+    import sys
+
+    from qfzz_chain.config import PROJECT_ROOT
+
+    port = str(free_port())
+    assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
+    deployed = run_qfzz("chain", "deploy", "--json", home=home).json
+    assert run_qfzz("track", "register", str(audio()), "--title", "Stays", home=home).code == 0
+    grown = (
+        "import scripts.deploy as d\n"
+        "d.SUITE = d.SUITE + (('ERC1271Wallet', ('TrackRegistry',)),)\n"
+        "main = d.main\n"
+    )
+    script = home / "grow.py"
+    script.write_text(grown)
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("QFZZ_")} | {"QFZZ_HOME": str(home)}
+    done = subprocess.run([sys.executable, "-m", "qfzz_chain.chain.brownie_script", str(script), "--rpc-url",
+                           f"http://127.0.0.1:{port}", "--local-port", port], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(kept)" in done.stdout
+    status = run_qfzz("chain", "status", "--json", home=home).json
+    contracts = status["deployment"]["contracts"]
+    assert contracts["TrackRegistry"] == deployed["contracts"]["TrackRegistry"]["address"]
+    from scripts.deploy import SUITE
+
+    assert set(contracts) == {name for name, _ in SUITE} | {"ERC1271Wallet"}
+    listed = run_qfzz("track", "list", "--json", "--no-verify", home=home).json
+    assert [t["metadata"]["title"] for t in listed] == ["Stays"]
 
 
 def test_port_taken(home):

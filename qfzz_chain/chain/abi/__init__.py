@@ -1,0 +1,15 @@
+"""The ABIs of the suite's contracts, shipped with the package (``tools/export_abi.py`` writes them)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+ABI_DIR = Path(__file__).resolve().parent
+PACKAGED = ("TrackRegistry", "RecommendationOracle")
+
+
+@cache
+def load_abi(name: str) -> list:
+    return json.loads((ABI_DIR / f"{name}.json").read_text())

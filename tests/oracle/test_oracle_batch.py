@@ -1,0 +1,83 @@
+"""Batches: deterministic receipts, explanation documents, sponsored placements, listens that
+count only once anchored."""
+
+import hashlib
+import json
+
+import pytest
+from eth_utils import keccak
+
+from qfzz_chain.oracle.batch import apply_inputs, compute_batch
+from qfzz_chain.oracle.epoch import EpochInputs, Request, Sponsorship
+from qfzz_chain.oracle.errors import BatchError
+from qfzz_chain.oracle.receipts import fixed_point, lastfm_item_id
+from tests.oracle.conftest import USER_BASE
+
+SPONSOR = "0x" + "ab" * 20
+
+
+def _request(user: int, listens=(), n: int = 5) -> Request:
+    return Request(f"lastfm:{user}", "0x" + hashlib.sha256(str(user).encode()).hexdigest(), tuple(listens), n)
+
+
+def test_every_member_computes_the_same_batch(engine):
+    inputs = EpochInputs(1, 1, tuple(_request(USER_BASE + u) for u in range(6)))
+    first, second = compute_batch(engine, inputs), compute_batch(engine, inputs)
+    assert first.receipts == second.receipts and first.documents == second.documents
+    assert len(first.receipts) == 30 and first.inputs_digest == inputs.digest
+
+
+def test_receipts_carry_the_recommendation_and_its_explanation(engine):
+    user = USER_BASE + 4
+    batch = compute_batch(engine, EpochInputs(2, 7, (_request(user),)))
+    expected = engine.recommend(user, 5)
+    for placement, recommendation in zip(batch.placements, expected):
+        receipt = placement.receipt
+        assert (receipt.epoch, receipt.model_version, receipt.rank) == (2, 7, recommendation.rank)
+        assert receipt.item_id == lastfm_item_id(recommendation.item) and receipt.score == fixed_point(recommendation.score)
+        document = batch.documents[receipt.explanation_cid]
+        assert keccak(document) == receipt.explanation_hash and hashlib.sha256(document).digest() == receipt.explanation_cid
+        why = json.loads(document)
+        assert why["placement"] == "organic" and why["organic_rank"] == recommendation.rank
+        assert "user" not in why["explanation"]  # the listener stays behind the commitment
+        assert why["listener_commitment"] == "0x" + receipt.listener_commitment.hex()
+
+
+def test_a_sponsored_placement_is_inserted_and_labelled(engine):
+    user = USER_BASE + 2
+    organic = [r.item for r in engine.recommend(user, 5)]
+    known = set(engine.interactions.item_ids[engine.history[engine.interactions.user_index(user)].indices])
+    placed = next(int(i) for i in engine.interactions.item_ids if int(i) not in organic and int(i) not in known)
+    sponsorship = Sponsorship("0x" + lastfm_item_id(placed).hex(), SPONSOR, 2, (f"lastfm:{user}",))
+    batch = compute_batch(engine, EpochInputs(1, 1, (_request(user), _request(user + 1)), (sponsorship,)))
+    mine = [p for p in batch.placements if p.listener == f"lastfm:{user}"]
+    assert [p.lastfm_id for p in mine] == [organic[0], placed, *organic[1:4]]
+    paid = mine[1].receipt
+    assert paid.sponsored and paid.sponsor == bytes.fromhex("ab" * 20) and paid.rank == 2
+    why = json.loads(batch.documents[paid.explanation_cid])
+    assert why["placement"] == "sponsored" and why["sponsor"] == SPONSOR and why["organic_rank"] is None
+    assert json.loads(batch.documents[mine[2].receipt.explanation_cid])["organic_rank"] == 2
+    other = [p for p in batch.placements if p.listener == f"lastfm:{user + 1}"]
+    assert not any(p.receipt.sponsored for p in other)
+
+
+def test_listens_count_for_the_batch_and_only_once_anchored(engine):
+    user = USER_BASE + 1
+    artist = engine.recommend(user, 1)[0].item  # the listener's top pick, about to be played
+    before = engine.history.copy()
+    inputs = EpochInputs(1, 1, (_request(user, [(artist, 50.0)]),))
+    batch = compute_batch(engine, inputs)
+    assert all(p.lastfm_id != artist for p in batch.placements)  # just played: not recommended
+    assert (engine.history != before).nnz == 0  # taken out again after the computation
+    assert engine.recommend(user, 1)[0].item == artist
+    apply_inputs(engine, inputs)  # the epoch is anchored: for good
+    assert engine.history[engine.interactions.user_index(user), engine.interactions.item_index(artist)] >= 50
+    later = compute_batch(engine, EpochInputs(2, 1, (_request(user),)))
+    assert all(p.lastfm_id != artist for p in later.placements)
+
+
+def test_a_bad_request_fails_the_batch_by_name(engine):
+    with pytest.raises(BatchError, match="lastfm:99999"):
+        compute_batch(engine, EpochInputs(1, 1, (_request(99999),)))
+    with pytest.raises(BatchError, match="no requests"):
+        compute_batch(engine, EpochInputs(1, 1, ()))
