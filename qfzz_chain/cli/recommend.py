@@ -174,7 +174,7 @@ def _render_recommendations(value: dict[str, Any]) -> str:
 @click.argument("artist")
 @click.option("-n", "count", type=click.IntRange(1, 100), default=10, show_default=True, help="Top-N list length.")
 @click.option("--model", type=_model_choice(), default="hybrid", show_default=True, help=MODEL_HELP)
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a PNG chart here.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a chart here (.png, .svg or .pdf; the folder must exist): where the artist lands by reach, and why.")
 @data_option
 @cache_option
 @json_option
@@ -182,9 +182,11 @@ def insights(artist: str, count: int, model: str, chart: Path | None, data: Path
              as_json: bool) -> None:
     """What drives ARTIST's recommendations (artist id or exact name), and who never sees them."""
     from qfzz_chain.cli._output import to_jsonable
-    from qfzz_chain.recommender.insights import artist_insights, insights_chart
+    from qfzz_chain.recommender.insights import artist_insights, check_chart_path, insights_chart
     from qfzz_chain.recommender.split import visible_tag_counts
 
+    if chart is not None:
+        check_chart_path(chart)  # before the ranking: a mistyped folder costs nothing
     dataset = _load(data)
     item_id = _artist_id(dataset, artist)
     engine = _engine(dataset, model, data, no_cache)
@@ -203,6 +205,7 @@ def insights(artist: str, count: int, model: str, chart: Path | None, data: Path
         _status(f"wrote {chart}")
     value = to_jsonable(result)
     value["never_seen_by"] = [f"{s.kind}: {s.name}" for s in result.never_seen_by]
+    value["reached_segments"] = [f"{s.kind}: {s.name}" for s in result.reached_segments]
     emit(value, as_json, _render_insights)
 
 
@@ -230,9 +233,15 @@ def _render_insights(value: dict[str, Any]) -> str:
         lines.append(f"  mean position when shown  {value['mean_position']:.1f}")
     lines.append("  prototypes driving it     " + (", ".join(f"{d['name']} ({d['weight']:.2f})" for d in value["prototypes"]) or "-"))
     lines.append("  tags driving it           " + (", ".join(f"{d['name']} ({d['weight']:.2f})" for d in value["tags"]) or "-"))
-    rows = [{"segment": f"{s['kind']}: {s['name']}", "users": s["users"], "eligible": s["eligible"],
-             "recommended": s["recommended"],
-             "share": f"{100 * s['recommended'] / s['eligible']:.1f}%" if s["eligible"] else "-"} for s in value["segments"]]
-    lines.append(table(rows, ["segment", "users", "eligible", "recommended", "share"]))
+    if not value["recommended_to"]:
+        lines.append(f"  nobody is recommended {value['name']} yet: it is in none of the {value['eligible_users']} "
+                     f"top-{value['n']} lists of listeners who do not know it, so no segment, prototype or tag drives it")
+        return "\n".join(lines)
+    # Segments come ordered by reach (listeners reached, then share), where the artist lands first.
+    rows = [{"segment": f"{s['kind']}: {s['name']}", "listeners reached": s["recommended"],
+             "share": f"{100 * s['recommended'] / s['eligible']:.1f}%" if s["eligible"] else "-",
+             "could reach": s["eligible"], "segment size": s["users"]} for s in value["segments"] if s["recommended"]]
+    lines.append(f"  where it lands, by reach   {len(rows)} segments (share: of the segment's listeners who do not know it)")
+    lines.append(table(rows, ["segment", "listeners reached", "share", "could reach", "segment size"]))
     lines.append("  never shown to: " + (", ".join(value["never_seen_by"]) or "(every segment sees it)"))
     return "\n".join(lines)

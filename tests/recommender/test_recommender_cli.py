@@ -110,3 +110,16 @@ def test_second_call_reuses_the_cached_model_with_identical_output(tmp_path):
     assert fourth.returncode == 0, fourth.stderr
     assert fourth.stdout == first.stdout and not (fresh_home / "models").exists()
 
+
+
+def test_insights_chart_into_a_missing_folder_is_one_error_line_before_any_work():
+    for extra in ((), ("--json",)):
+        result = qfzz("insights", "Pet Shop Boys", "--chart", "/missing/dir/x.png", *extra, timeout=60)
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr and result.stdout == ""
+        if extra:
+            error = json.loads(lines[0])
+            assert error["kind"] == "ChartPathError" and "/missing/dir does not exist" in error["error"]
+        else:
+            assert lines[0] == "error: cannot write the chart to /missing/dir/x.png: the folder /missing/dir does not exist"
