@@ -1,12 +1,16 @@
 """Recommender benchmark: our models and independently tuned anchors on all three protocols and several seeds.
 
-Run as ``.venv/bin/python benchmarks/bench_recommender.py`` (``make bench``), or with ``--quick``
-while iterating (small search budget, the design seed 7 instead of the fresh seeds, fewer timing
-repeats and counterfactual cases: minutes instead of an hour). Every model — our hybrid, its parts
-and every anchor — searches its hyperparameters on each protocol's own validation split with the
-same budget (``evaluation.TUNING_BUDGET`` distinct settings), is refitted on the training part and
-measured once on the test part (docs/recommender.md). Writes ``benchmarks/results/recommender.json``
-(``recommender-quick.json`` with ``--quick``) and prints the tables.
+Run as ``.venv/bin/python benchmarks/bench_recommender.py`` (``make bench``; about an hour on two
+quiet cores), or with ``--quick`` while iterating (budget 3, seed 42's random and cold-start
+protocols, no fresh seed, the hybrid's serving only). ``--part serving`` measures only what the CLI
+and the oracle serve (full-data engines with the served defaults: plain and explained top-10,
+refit-checked counterfactuals, fold-in, the CLI's first and cached calls: minutes);
+``--part accuracy`` only the tuned comparison. Every model — our hybrid, its parts and every anchor
+— searches its hyperparameters on each protocol's own validation split with the same budget
+(``evaluation.TUNING_BUDGET`` distinct settings), is refitted on the training part and measured once
+on the test part (docs/recommender.md). Writes ``benchmarks/results/recommender.json``
+(``recommender-quick.json`` with ``--quick``, ``-serving``/``-accuracy`` appended for one part) after
+every stage, with ``complete`` 0 until the end, and prints the tables.
 
 Anchors: iALS (``implicit``'s ALS, many factors, regularisation and confidence weight searched,
 after Rendle et al. 2021), EASE, RP3beta and EASE + tags (a z-scored mix) — the best of these is
@@ -365,19 +369,45 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
                   f"{format_params(result.params)}{edges}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="small budget, the design seed instead of the fresh ones, fewer repeats (minutes)")
-    args = parser.parse_args()
-    quick = args.quick
-    budget = 4 if quick else TUNING_BUDGET
-    other_seeds = (DESIGN_SEED,) if quick else FRESH_SEEDS
-    # implicit converts its own BM25-weighted COO matrix to CSR and warns about it on every fit.
-    warnings.filterwarnings("ignore", message="Method expects CSR input")
-    started = time.perf_counter()
-    dataset = load_lastfm()
+def serving_report(dataset: Any, figures: dict[str, Any], quick: bool, checkpoint: Any) -> None:
+    """Full-data engines with the served defaults (what ``qfzz recommend`` and the oracle run):
+    one-user top-10 plain and explained, refit-checked counterfactuals, fold-in, the CLI."""
+    rng = np.random.default_rng(SEED)
+    sample = dataset.interactions.user_ids[rng.choice(dataset.interactions.n_users, size=10 if quick else 20, replace=False)]
+    repeats = 3 if quick else 5
+    for name in ("hybrid",) if quick else ("hybrid", "ease", "als", "content", "popularity"):
+        fit_started = time.perf_counter()
+        engine = RecommendationEngine.fit(dataset, name)
+        figures[f"{name}_full_fit_s"] = round(time.perf_counter() - fit_started, 3)
+        median, p90 = latency_ms(engine, sample, repeats, explained=False)
+        figures[f"{name}_top10_ms"], figures[f"{name}_top10_p90_ms"] = round(median, 3), round(p90, 3)
+        if name == "hybrid":
+            median, p90 = latency_ms(engine, sample, repeats, explained=True)
+            figures["explained_top10_ms"], figures["explained_top10_p90_ms"] = round(median, 3), round(p90, 3)
+            figures["explained_over_plain_top10"] = round(median / figures["hybrid_top10_ms"], 2)
+            print(f"hybrid top-10: {figures['hybrid_top10_ms']:.3f} ms plain, {median:.3f} ms explained "
+                  f"(p90 {p90:.3f} ms; target ≤ 2 ms)", flush=True)
+            all_users = np.arange(dataset.interactions.n_users)
+            batch_started = time.perf_counter()
+            top_n(engine.model.score(engine.history, all_users), engine.history, 10)
+            figures["batch_top10_all_users_s"] = round(time.perf_counter() - batch_started, 3)
+            checkpoint("explained latency")
+            progress("counterfactuals, each checked by refitting the served hybrid")
+            figures.update(counterfactual_report(engine, sample[:1] if quick else sample[:3], 2 if quick else 8))
+            checkpoint("counterfactuals")
+            figures["fold_in_update_ms"] = round(fold_in_ms(engine, sample, rng), 3)  # changes histories: last
+        del engine
+    progress("CLI: qfzz recommend for 2 -n 10 --json, first and cached calls")
+    figures.update(cli_seconds(repeats=2 if quick else 3))
+    checkpoint("cli")
+
+
+def accuracy_report(dataset: Any, figures: dict[str, Any], quick: bool, budget: int, checkpoint: Any) -> None:
+    """Every model and anchor tuned on validation, measured on test, for seed 42 and the fresh seeds;
+    the headline comparison, the λ rule's stability and the fairness re-ranker."""
     extra = anchors()
+    protocols = ("random", "cold-start") if quick else PROTOCOLS
+    other_seeds = () if quick else FRESH_SEEDS
     if quick:
         extra = {k: v for k, v in extra.items() if k == "implicit_als"}
         ours = ["popularity", *PARTS, "rp3beta", "ease_tags", "hybrid", "hybrid_fixed"]
@@ -385,11 +415,11 @@ def main() -> None:
         ours = list(MODEL_NAMES)
     models = ours + list(extra)
     anchor_names = [a for a in (*TUNED_ANCHORS, *OTHER_ANCHORS) if a in models]
-    figures: dict[str, float | int | str] = {"seed": SEED, "quick": int(quick), "tuning_budget": budget,
-                                             "fresh_seeds": ",".join(map(str, other_seeds))}
+    figures["protocols"] = ",".join(protocols)
+    figures["fresh_seeds"] = ",".join(map(str, other_seeds)) or "none"
 
-    progress(f"main seed {SEED}: every model on every protocol, budget {budget} settings each")
-    results, chosen = run_evaluation(dataset, models, PROTOCOLS, seed=SEED, extra=extra, progress=progress, budget=budget)
+    progress(f"main seed {SEED}: every model on {', '.join(protocols)}, budget {budget} settings each")
+    results, _ = run_evaluation(dataset, models, protocols, seed=SEED, extra=extra, progress=progress, budget=budget)
     print_table(results)
     for protocol, by_model in results.items():
         prefix = PROTOCOL_PREFIX[protocol]
@@ -401,60 +431,65 @@ def main() -> None:
                 figures[f"{name}_batch_score_s"] = round(result.score_seconds, 3)
         figures[f"{prefix}users_evaluated"] = next(iter(by_model.values())).metrics["users"]
     seed_report(SEED, results, dataset, anchor_names, figures, "")
+    checkpoint(f"seed {SEED}")
 
     # The CLI serves the defaults without tuning: say so when validation now picks otherwise.
-    served = {"hybrid": {k: v for k, v in DEFAULT_HYBRID.items()}, "ease": DEFAULT_EASE, "als": DEFAULT_ALS,
-              "content": DEFAULT_CONTENT}
+    served = {"hybrid": dict(DEFAULT_HYBRID), "ease": DEFAULT_EASE, "als": DEFAULT_ALS, "content": DEFAULT_CONTENT}
     learned = {"hybrid": dict(results["random"]["hybrid"].params, cold_content=results["random"]["content"].params),
                "ease": results["random"]["ease"].params, "als": results["random"]["als"].params,
                "content": results["random"]["content"].params}
     figures["served_defaults_match_validation"] = int(_same(served, learned))
     if not figures["served_defaults_match_validation"]:
-        print(f"warning: the served defaults {served} differ from validation's choice {learned}", file=sys.stderr)
+        print(f"note: the served defaults {served} differ from validation's choice {learned}", file=sys.stderr)
 
-    serving_settings = {"hybrid": hybrid_settings_of(results["random"]), "popularity": {},
-                        **{name: results["random"][name].params for name in ("ease", "als", "content")}}
     lambda_rows = {SEED: _lambda_row(results)}
     seed_results = {SEED: results}
+    seeded = tuple(p for p in SEEDED_PROTOCOLS if p in protocols)
     for seed in other_seeds:
         # The temporal split has no seed (the date cut-off decides), so it runs once, above.
-        progress(f"seed {seed}: the hybrid, its parts and the tuned anchors on the random and cold-start protocols")
+        progress(f"seed {seed}: the hybrid, its parts and the tuned anchors on {', '.join(seeded)}")
         names = ["hybrid", "hybrid_fixed", *PARTS, *[a for a in TUNED_ANCHORS if a in models]]
-        seed_results[seed], _ = run_evaluation(dataset, names, SEEDED_PROTOCOLS, seed=seed, extra=extra,
+        seed_results[seed], _ = run_evaluation(dataset, names, seeded, seed=seed, extra=extra,
                                                progress=progress, budget=budget)
         seed_report(seed, seed_results[seed], dataset, [a for a in TUNED_ANCHORS if a in names], figures,
                     f"seed{seed}_")
         lambda_rows[seed] = _lambda_row(seed_results[seed])
+        checkpoint(f"seed {seed}")
 
-    # Headline figures (issue 14): the two fresh seeds' random protocol, the worse of the two.
-    ratios = {seed: figures[f"seed{seed}_ratio_vs_best_anchor"] for seed in other_seeds}
+    # Headline figures (issue 14): the fresh seeds' random protocol, the worse of them (seed 42's
+    # in the quick mode, which runs no fresh seed).
+    headline = other_seeds or (SEED,)
+    ratios = {seed: figures[_key(seed, "ratio_vs_best_anchor")] for seed in headline}
     worst = min(ratios, key=lambda seed: ratios[seed])
+    figures["headline_seeds"] = ",".join(map(str, headline))
     figures["ratio_vs_best_tuned_anchor"] = ratios[worst]
-    figures["best_tuned_anchor_ndcg_at_10"] = figures[f"seed{worst}_best_anchor_ndcg_at_10"]
-    figures["best_tuned_anchor"] = figures[f"seed{worst}_best_anchor"]
-    figures["hybrid_ndcg_at_10_on_worst_seed"] = figures[f"seed{worst}_hybrid_ndcg_at_10"]
+    figures["best_tuned_anchor_ndcg_at_10"] = figures[_key(worst, "best_anchor_ndcg_at_10")]
+    figures["best_tuned_anchor"] = figures[_key(worst, "best_anchor")]
+    figures["hybrid_ndcg_at_10_on_worst_seed"] = figures[_key(worst, "hybrid_ndcg_at_10")]
     figures["seeds_meeting_target_ratio"] = sum(r >= TARGET_RATIO for r in ratios.values())
-    error = figures["temporal_hybrid_minus_best_anchor_ndcg_at_10_se"]
-    figures["temporal_hybrid_minus_best_anchor_z"] = round(
-        figures["temporal_hybrid_minus_best_anchor_ndcg_at_10"] / error if error else 0.0, 2)
-    coldstart = {seed: figures[f"{'' if seed == SEED else f'seed{seed}_'}coldstart_hybrid_minus_content_ndcg_at_10"]
-                 for seed in (SEED, *other_seeds)}
+    if "temporal" in protocols:
+        error = figures["temporal_hybrid_minus_best_anchor_ndcg_at_10_se"]
+        figures["temporal_hybrid_minus_best_anchor_z"] = round(
+            figures["temporal_hybrid_minus_best_anchor_ndcg_at_10"] / error if error else 0.0, 2)
+    coldstart = {seed: figures[_key(seed, "coldstart_hybrid_minus_content_ndcg_at_10")] for seed in (SEED, *other_seeds)}
     figures["coldstart_hybrid_minus_content_ndcg_at_10"] = min(coldstart.values())
     losses = [f"{seed}/{protocol}" for seed in (SEED, *other_seeds)
-              for protocol in (PROTOCOLS if seed == SEED else SEEDED_PROTOCOLS)
-              if figures[f"{'' if seed == SEED else f'seed{seed}_'}{PROTOCOL_PREFIX[protocol]}hybrid_loses_to_parts"] != "none"]
+              for protocol in (protocols if seed == SEED else seeded)
+              if figures[_key(seed, f"{PROTOCOL_PREFIX[protocol]}hybrid_loses_to_parts")] != "none"]
     figures["hybrid_loses_to_a_part_on"] = ",".join(losses) or "none"
+    checkpoint("headline")
 
-    progress("the λ rule across seeds: two-level (served) and per-bucket (learned for comparison)")
-    for seed in (SEED, *other_seeds):
-        buckets = bucket_lambdas(dataset, seed, hybrid_settings_of(seed_results[seed]["random"]))
-        lambda_rows[seed].update({f"bucket_{bucket_label(b)}": v for b, v in enumerate(buckets)})
+    if not quick:
+        progress("the λ rule across seeds: two-level (served) and per-bucket (learned for comparison)")
+        for seed in (SEED, *other_seeds):
+            buckets = bucket_lambdas(dataset, seed, hybrid_settings_of(seed_results[seed]["random"]))
+            lambda_rows[seed].update({f"bucket_{bucket_label(b)}": v for b, v in enumerate(buckets)})
     for key in lambda_rows[SEED]:
         values = [lambda_rows[seed][key] for seed in lambda_rows if key in lambda_rows[seed]]
         for seed in lambda_rows:
             if key in lambda_rows[seed]:
                 figures[f"seed{seed}_lambda_{key}"] = lambda_rows[seed][key]
-        if all(isinstance(v, (int, float)) for v in values):
+        if len(values) > 1 and all(isinstance(v, (int, float)) for v in values):
             figures[f"lambda_{key}_spread"] = round(float(np.max(values) - np.min(values)), 4)
     print("\n== λ rule by seed (random protocol unless marked) ==")
     for seed, row in lambda_rows.items():
@@ -476,42 +511,53 @@ def main() -> None:
         figures[f"{key}_emerging_share"] = round(fair["emerging_share"], 6)
         print(f"fair re-rank boost {boost:g}: NDCG@10 {fair['ndcg_at_10']:.4f} (was {plain['ndcg_at_10']:.4f}), "
               f"emerging share {fair['emerging_share']:.3f} (was {plain['emerging_share']:.3f})")
-    del scores, results
+    print(f"\nratio vs best tuned anchor (random, worst of seeds {figures['headline_seeds']}: {worst}): "
+          f"{figures['ratio_vs_best_tuned_anchor']:.3f} (hybrid {figures['hybrid_ndcg_at_10_on_worst_seed']:.4f}, "
+          f"{figures['best_tuned_anchor']} {figures['best_tuned_anchor_ndcg_at_10']:.4f}); target {TARGET_RATIO}")
+    print(f"cold start, hybrid − content (worst seed): {figures['coldstart_hybrid_minus_content_ndcg_at_10']:+.4f}"
+          + (f"; temporal, hybrid − best anchor, Δ/SE: {figures['temporal_hybrid_minus_best_anchor_z']}"
+             if "temporal" in protocols else ""))
 
-    progress("serving: full-data engines with the seed-42 validation choices, one-user top-10, explanations, fold-in")
-    rng = np.random.default_rng(SEED)
-    sample = dataset.interactions.user_ids[rng.choice(dataset.interactions.n_users, size=10 if quick else 20, replace=False)]
-    repeats = 3 if quick else 5
-    for name in ("hybrid", "ease", "als", "content", "popularity"):
-        settings = serving_settings[name]
-        fit_started = time.perf_counter()
-        engine = RecommendationEngine.fit(dataset, name, params=settings)
-        figures[f"{name}_full_fit_s"] = round(time.perf_counter() - fit_started, 3)
-        median, p90 = latency_ms(engine, sample, repeats, explained=False)
-        figures[f"{name}_top10_ms"], figures[f"{name}_top10_p90_ms"] = round(median, 3), round(p90, 3)
-        if name == "hybrid":
-            median, p90 = latency_ms(engine, sample, repeats, explained=True)
-            figures["explained_top10_ms"], figures["explained_top10_p90_ms"] = round(median, 3), round(p90, 3)
-            progress("counterfactuals, each checked by refitting the served hybrid")
-            cf_users = sample[:1] if quick else sample[:3]
-            figures.update(counterfactual_report(engine, cf_users, 2 if quick else 8))
-            figures["fold_in_update_ms"] = round(fold_in_ms(engine, sample, rng), 3)
-            all_users = np.arange(dataset.interactions.n_users)
-            batch_started = time.perf_counter()
-            top_n(engine.model.score(engine.history, all_users), engine.history, 10)
-            figures["batch_top10_all_users_s"] = round(time.perf_counter() - batch_started, 3)
-        del engine
-    progress("CLI: qfzz recommend for 2 -n 10 --json, first and cached calls")
-    figures.update(cli_seconds(repeats=2 if quick else 3))
+
+def _key(seed: int, suffix: str) -> str:
+    """A figure's key for ``seed`` (seed 42's figures carry no seed prefix)."""
+    return suffix if seed == SEED else f"seed{seed}_{suffix}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="budget 3, seed 42's random and cold-start protocols only, the hybrid's serving only, "
+                             "fewer repeats and counterfactual cases")
+    parser.add_argument("--part", choices=("all", "serving", "accuracy"), default="all",
+                        help="serving: latency, explanations, counterfactuals, CLI (minutes); accuracy: the tuned "
+                             "comparison (the long part); all: both")
+    args = parser.parse_args()
+    quick = args.quick
+    budget = 3 if quick else TUNING_BUDGET
+    # implicit converts its own BM25-weighted COO matrix to CSR and warns about it on every fit.
+    warnings.filterwarnings("ignore", message="Method expects CSR input")
+    started = time.perf_counter()
+    dataset = load_lastfm()
+    figures: dict[str, float | int | str] = {"seed": SEED, "quick": int(quick), "tuning_budget": budget,
+                                             "part": args.part}
+    results_name = ("recommender-quick" if quick else "recommender") + ("" if args.part == "all" else f"-{args.part}")
+
+    def checkpoint(stage: str) -> None:
+        """Write what is measured so far (``complete`` 0, the last ``stage`` done): a long run that is
+        stopped keeps its figures."""
+        write_results(results_name, {**figures, "complete": 0, "stage": stage,
+                                     "benchmark_wall_s": round(time.perf_counter() - started, 1)})
+
+    if args.part in ("all", "serving"):
+        progress("serving: full-data engines with the served defaults")
+        serving_report(dataset, figures, quick, checkpoint)
+    if args.part in ("all", "accuracy"):
+        accuracy_report(dataset, figures, quick, budget, checkpoint)
     figures["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
     figures["benchmark_wall_s"] = round(time.perf_counter() - started, 1)
-    path = write_results("recommender-quick" if quick else "recommender", figures)
-
-    print(f"\nratio vs best tuned anchor (random, worse fresh seed {worst}): {figures['ratio_vs_best_tuned_anchor']:.3f} "
-          f"(hybrid {figures['hybrid_ndcg_at_10_on_worst_seed']:.4f}, {figures['best_tuned_anchor']} "
-          f"{figures['best_tuned_anchor_ndcg_at_10']:.4f}); target {TARGET_RATIO}")
-    print(f"cold start, hybrid − content (worst seed): {figures['coldstart_hybrid_minus_content_ndcg_at_10']:+.4f}; "
-          f"temporal, hybrid − best anchor, Δ/SE: {figures['temporal_hybrid_minus_best_anchor_z']}")
+    figures["complete"] = 1
+    path = write_results(results_name, figures)
     for key in sorted(k for k in figures if k.endswith(("_top10_ms", "_top10_p90_ms", "_full_fit_s", "_call_s", "_cpu_s"))
                       or k.startswith("counterfactual_") or k in ("fold_in_update_ms", "batch_top10_all_users_s",
                                                                    "peak_memory_mb", "benchmark_wall_s")):
