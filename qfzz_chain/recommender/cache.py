@@ -258,7 +258,10 @@ def fitted_engine(dataset: "LastfmDataset", model: str, folder: Path | None, che
         return build_model(model, friends=dataset.friends) if uses_friends(model) else build_model(model)
 
     fresh = build()
-    key = cache_key(checksums, model, fresh.params())
+    # Keyed on the settings alone (``build_model(model).params()``), not on what the friendship
+    # graph adds to them (a link count): the data checksums already pin that graph, and this is
+    # the key others derive for the same file (``qfzz oracle model publish``).
+    key = cache_key(checksums, model, build_model(model).params())
     path = cache_path(folder, model, key) if folder is not None else None
     if path is not None and path.is_file():
         try:

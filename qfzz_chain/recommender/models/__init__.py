@@ -100,12 +100,12 @@ def _hybrid(name: str, params: dict[str, Any]) -> DynamicHybrid:
     content = TagContent(**settings.pop("content", {}))
     cold_settings = settings.pop("cold_content", None)
     cold = TagContent(**cold_settings) if cold_settings is not None else None
-    components: list[Model] = [ease, als]
-    weights = [1.0, settings.pop("als_weight")]
-    social_weight = settings.pop("social_weight")
-    if friends is not None:
-        components.append(Social(friends))
-        weights.append(social_weight)
+    # The social part is always there, so a hybrid built without the graph has the same settings
+    # and layout as one built with it (the oracle rebuilds a published model from its name alone
+    # and restores the graph with the other arrays); without friends it scores zeros, which
+    # standardise to zeros and add nothing.
+    components: list[Model] = [ease, als, Social(friends)]
+    weights = [1.0, settings.pop("als_weight"), settings.pop("social_weight")]
     cf = Blend(components, weights, scaling="z")
     if name == "hybrid_fixed":
         return DynamicHybrid.fixed(cf, content, settings["lambda_dense"], cold_content=cold)

@@ -32,8 +32,9 @@ class Social(Model):
         self.plays: sp.csr_matrix | None = None  # weighted training plays, users × items
 
     def params(self) -> dict[str, float | int | str]:
-        links = 0 if self.friends is None else int(self.friends.nnz)
-        return {"weighting": self.weighting.kind, "links": links}
+        # Not the graph's size: the settings are the same with or without it (the dataset's
+        # checksums pin the graph wherever a fitted model is keyed or published).
+        return {"weighting": self.weighting.kind}
 
     def fit(self, train: sp.csr_matrix, content: sp.csr_matrix | None = None) -> "Social":
         if self.friends is not None and self.friends.shape[0] != train.shape[0]:
