@@ -24,7 +24,7 @@ def _load(data: Path | None):
 
 
 def _model_choice() -> click.Choice:
-    from qfzz_chain.recommender.models import MODEL_NAMES
+    from qfzz_chain.recommender.names import MODEL_NAMES  # no numpy: `--help` stays fast
 
     return click.Choice(MODEL_NAMES)
 
@@ -64,21 +64,29 @@ def recommend() -> None:
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of the random splits.")
 @click.option("--protocol", type=click.Choice(["random", "cold-start", "temporal"]), default="random",
               show_default=True, help="Holdout protocol (documented in docs/recommender.md).")
+@click.option("--budget", type=click.IntRange(1, 1000), default=None,
+              help="Distinct settings each model may try on validation (default: the benchmark's, 32).")
 @data_option
 @json_option
-def evaluate(models: tuple[str, ...], seed: int, protocol: str, data: Path | None, as_json: bool) -> None:
-    """Choose hyperparameters on validation, refit, and print the test metrics table."""
-    from qfzz_chain.recommender.evaluation import run_evaluation
-    from qfzz_chain.recommender.models import MODEL_NAMES
+def evaluate(models: tuple[str, ...], seed: int, protocol: str, budget: int | None, data: Path | None,
+             as_json: bool) -> None:
+    """Choose hyperparameters on the protocol's validation split, refit, and print the test metrics.
+
+    Every model searches its settings with the same budget (the hybrid's parts are searched too).
+    With all models and the default budget this takes tens of minutes on two cores.
+    """
+    from qfzz_chain.recommender.evaluation import TUNING_BUDGET, run_evaluation
+    from qfzz_chain.recommender.names import MODEL_NAMES
 
     dataset = _load(data)
     chosen_models = list(models) or list(MODEL_NAMES)
-    results, _ = run_evaluation(dataset, chosen_models, [protocol], seed, progress=_status)
+    results, _ = run_evaluation(dataset, chosen_models, [protocol], seed, progress=_status,
+                                budget=budget or TUNING_BUDGET)
     rows = []
     for name, result in results[protocol].items():
         row: dict[str, Any] = {"model": name, **{k: round(v, 4) for k, v in result.metrics.items()}}
         row.update({"validation_ndcg_at_10": round(result.validation_ndcg, 4), "fit_s": round(result.fit_seconds, 2),
-                    "params": result.params})
+                    "params": result.params, "grid_edges": list(result.edges), "evaluations": result.evaluations})
         rows.append(row)
     columns = ["model", "ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "coverage", "gini", "novelty",
                "serendipity", "emerging_share", "new_item_recall_at_10", "validation_ndcg_at_10", "fit_s"]
@@ -92,17 +100,26 @@ def evaluate(models: tuple[str, ...], seed: int, protocol: str, data: Path | Non
 @click.option("--model", type=_model_choice(), default="hybrid", show_default=True, help=MODEL_HELP)
 @click.option("--fairness-boost", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
               help="Lift emerging artists by this share of the user's top score.")
-@click.option("--counterfactual", is_flag=True, help="Also find, per item, the smallest history removal that drops it.")
+@click.option("--counterfactual", is_flag=True,
+              help="Also find, per item, the smallest set (≤ 3) of the user's artists without which it would not "
+                   "be recommended, checked by refitting the model without those listens (slow: seconds per refit).")
+@click.option("--refits", type=click.IntRange(0, 20), default=3, show_default=True,
+              help="With --counterfactual: refits allowed per item to confirm a set (0: re-score only, unconfirmed).")
 @data_option
 @cache_option
 @json_option
-def for_user(user: int, count: int, model: str, fairness_boost: float, counterfactual: bool, data: Path | None,
-             no_cache: bool, as_json: bool) -> None:
+def for_user(user: int, count: int, model: str, fairness_boost: float, counterfactual: bool, refits: int,
+             data: Path | None, no_cache: bool, as_json: bool) -> None:
     """Top-N artists for USER (a Last.fm user id) with explanations and their keccak-256 hashes.
 
     The model uses its validation-chosen default settings; the fitted model is cached under
     $QFZZ_HOME/models/ (keyed by data checksums, model, settings and code version), so only the
-    first call fits.
+    first call fits. Each explanation's canonical JSON (format version 2, specified in
+    qfzz_chain/recommender/explain.py) and its keccak-256 are what an oracle anchors.
+
+    \b
+    --counterfactual answers "not without A, B" only when a refit without those listens agrees;
+    otherwise it says no set of at most three artists was found.
     """
     dataset = _load(data)
     dataset.interactions.user_index(user)  # fail fast on an unknown user, before fitting
@@ -116,8 +133,10 @@ def for_user(user: int, count: int, model: str, fairness_boost: float, counterfa
                                   "explanation_keccak": rec.explanation_hash}
         if counterfactual:
             _status(f"counterfactual for {rec.name}")
-            found = engine.counterfactual(user, rec.item, n=count)
+            found = engine.counterfactual(user, rec.item, n=count, refits=refits, progress=_status)
             record["counterfactual"] = {"removed": [p.name for p in found.removed], "rank_after": found.rank_after,
+                                        "rank_after_refit": found.rank_after_refit,
+                                        "holds_under_refit": found.holds_under_refit, "refits": found.refits,
                                         "exact": found.exact, "verified": found.verified}
         records.append(record)
     emit({"user": user, "model": model, "recommendations": records}, as_json, _render_recommendations)
@@ -138,11 +157,15 @@ def _render_recommendations(value: dict[str, Any]) -> str:
             lines.append(f"     emerging-artist boost +{explanation['fairness_boost']:.4f}")
         if "counterfactual" in record:
             cf = record["counterfactual"]
-            if cf["removed"]:
-                lines.append(f"     not recommended without: {', '.join(cf['removed'])} (rank would be {cf['rank_after']}"
-                             f"{', minimal' if cf['exact'] else ''}{', re-scored' if cf['verified'] else ''})")
+            if cf["removed"] and cf["holds_under_refit"]:
+                lines.append(f"     not recommended without: {', '.join(cf['removed'])} (rank {cf['rank_after_refit']} "
+                             f"after refitting without them{', smallest such set' if cf['exact'] else ''})")
+            elif cf["removed"]:
+                lines.append(f"     re-scored without {', '.join(cf['removed'])} it drops to rank {cf['rank_after']} "
+                             "(not checked by a refit)")
             else:
-                lines.append("     no small history removal drops it")
+                lines.append("     no set of at most 3 of your artists keeps it out of your list"
+                             + (f" after a refit ({cf['refits']} checked)" if cf["refits"] else ""))
         lines.append(f"     explanation keccak {record['explanation_keccak']}")
     return "\n".join(lines)
 
@@ -151,7 +174,7 @@ def _render_recommendations(value: dict[str, Any]) -> str:
 @click.argument("artist")
 @click.option("-n", "count", type=click.IntRange(1, 100), default=10, show_default=True, help="Top-N list length.")
 @click.option("--model", type=_model_choice(), default="hybrid", show_default=True, help=MODEL_HELP)
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a PNG chart here.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a chart here (.png, .svg or .pdf; the folder must exist): where the artist lands by reach, and why.")
 @data_option
 @cache_option
 @json_option
@@ -159,9 +182,11 @@ def insights(artist: str, count: int, model: str, chart: Path | None, data: Path
              as_json: bool) -> None:
     """What drives ARTIST's recommendations (artist id or exact name), and who never sees them."""
     from qfzz_chain.cli._output import to_jsonable
-    from qfzz_chain.recommender.insights import artist_insights, insights_chart
+    from qfzz_chain.recommender.insights import artist_insights, check_chart_path, insights_chart
     from qfzz_chain.recommender.split import visible_tag_counts
 
+    if chart is not None:
+        check_chart_path(chart)  # before the ranking: a mistyped folder costs nothing
     dataset = _load(data)
     item_id = _artist_id(dataset, artist)
     engine = _engine(dataset, model, data, no_cache)
@@ -180,6 +205,7 @@ def insights(artist: str, count: int, model: str, chart: Path | None, data: Path
         _status(f"wrote {chart}")
     value = to_jsonable(result)
     value["never_seen_by"] = [f"{s.kind}: {s.name}" for s in result.never_seen_by]
+    value["reached_segments"] = [f"{s.kind}: {s.name}" for s in result.reached_segments]
     emit(value, as_json, _render_insights)
 
 
@@ -207,9 +233,15 @@ def _render_insights(value: dict[str, Any]) -> str:
         lines.append(f"  mean position when shown  {value['mean_position']:.1f}")
     lines.append("  prototypes driving it     " + (", ".join(f"{d['name']} ({d['weight']:.2f})" for d in value["prototypes"]) or "-"))
     lines.append("  tags driving it           " + (", ".join(f"{d['name']} ({d['weight']:.2f})" for d in value["tags"]) or "-"))
-    rows = [{"segment": f"{s['kind']}: {s['name']}", "users": s["users"], "eligible": s["eligible"],
-             "recommended": s["recommended"],
-             "share": f"{100 * s['recommended'] / s['eligible']:.1f}%" if s["eligible"] else "-"} for s in value["segments"]]
-    lines.append(table(rows, ["segment", "users", "eligible", "recommended", "share"]))
+    if not value["recommended_to"]:
+        lines.append(f"  nobody is recommended {value['name']} yet: it is in none of the {value['eligible_users']} "
+                     f"top-{value['n']} lists of listeners who do not know it, so no segment, prototype or tag drives it")
+        return "\n".join(lines)
+    # Segments come ordered by reach (listeners reached, then share), where the artist lands first.
+    rows = [{"segment": f"{s['kind']}: {s['name']}", "listeners reached": s["recommended"],
+             "share": f"{100 * s['recommended'] / s['eligible']:.1f}%" if s["eligible"] else "-",
+             "could reach": s["eligible"], "segment size": s["users"]} for s in value["segments"] if s["recommended"]]
+    lines.append(f"  where it lands, by reach   {len(rows)} segments (share: of the segment's listeners who do not know it)")
+    lines.append(table(rows, ["segment", "listeners reached", "share", "could reach", "segment size"]))
     lines.append("  never shown to: " + (", ".join(value["never_seen_by"]) or "(every segment sees it)"))
     return "\n".join(lines)

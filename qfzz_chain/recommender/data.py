@@ -167,7 +167,7 @@ def _id_name_table(path: Path, encoding: str) -> tuple[np.ndarray, tuple[str, ..
     """An ``id<TAB>name...`` file as ids in ascending order and their names (artists, tags)."""
     rows = _text_table(path, encoding)
     try:
-        ids = np.array([int(row[0]) for row in rows], dtype=np.int64)
+        ids = np.array([row[0] for row in rows]).astype(np.int64) if rows else np.zeros(0, dtype=np.int64)
     except (ValueError, IndexError) as exc:
         raise DataFileCorruptError(f"cannot parse {path}: {exc}") from exc
     order = np.argsort(ids)
@@ -175,11 +175,13 @@ def _id_name_table(path: Path, encoding: str) -> tuple[np.ndarray, tuple[str, ..
 
 
 def _text_table(path: Path, encoding: str) -> list[list[str]]:
+    """The id and name columns of every non-empty line after the header (later columns, such as
+    artists.dat's two URLs, are left unsplit: they are never used)."""
     try:
         lines = path.read_text(encoding=encoding).splitlines()[1:]
     except UnicodeDecodeError as exc:
         raise DataFileCorruptError(f"cannot decode {path} as {encoding}: {exc}") from exc
-    return [line.split("\t") for line in lines if line]
+    return [line.split("\t", 2)[:2] for line in lines if line]
 
 
 def load_lastfm(folder: Path | str | None = None, verify: bool = True) -> LastfmDataset:

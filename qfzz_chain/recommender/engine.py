@@ -12,26 +12,27 @@ explanations need (item names, tag names). Models stay free of I/O and of extern
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
-from qfzz_chain.recommender.data import Interactions, LastfmDataset
+from qfzz_chain.recommender.data import Interactions
 from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.explain import Explanation, FeatureMatch, Prototype, Recommendation
 from qfzz_chain.recommender.fairness import boosts, emerging_mask
 from qfzz_chain.recommender.metrics import long_tail_items
-from qfzz_chain.recommender.models import DEFAULT_MODEL, build_model
-from qfzz_chain.recommender.models.base import Model, top_n_one
-from qfzz_chain.recommender.models.content import TagContent
+from qfzz_chain.recommender.models import DEFAULT_MODEL, build_model, uses_friends
+from qfzz_chain.recommender.models.base import Attribution, Model, Served, top_n_one
 from qfzz_chain.recommender.models.hybrid import DynamicHybrid
-from qfzz_chain.recommender.split import visible_tag_counts
+
+if TYPE_CHECKING:
+    from qfzz_chain.recommender.data import LastfmDataset
 
 PROTOTYPES_SHOWN = 3
 FEATURES_SHOWN = 5
@@ -51,10 +52,19 @@ class _SingleThreadedBlas:
     """
 
     def __init__(self) -> None:
-        self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        self._found: list[Any] | None = None
         self._previous: list[int] = []
         self._depth = 0
         self._lock = threading.Lock()
+
+    @property
+    def _libraries(self) -> list[Any]:
+        """The BLAS libraries, looked up on first use (threadpoolctl's import and scan cost ≈ 30 ms)."""
+        if self._found is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._found = ThreadpoolController().select(user_api="blas").lib_controllers
+        return self._found
 
     def __enter__(self) -> None:
         with self._lock:
@@ -74,18 +84,29 @@ class _SingleThreadedBlas:
 
 _SINGLE_THREADED_BLAS = _SingleThreadedBlas()
 
+
 # Re-scored histories per batch in the counterfactual search (bounds memory to ~40 MB).
 _COUNTERFACTUAL_BATCH = 256
+# Candidate sets whose removal a counterfactual checks by a real refit, at most (each refit of the
+# served hybrid takes seconds; docs/recommender.md gives the figures).
+COUNTERFACTUAL_REFITS = 3
 
 
 @dataclass(frozen=True)
 class Counterfactual:
     """The smallest set of history items whose removal drops ``item`` out of the user's top-``n``.
 
-    ``removed`` is empty when no set up to the search limit works (then ``rank_after`` repeats
-    ``rank_before``). ``exact`` means every smaller set was checked and failed; ``verified``
-    means the final history was re-scored by the model and the item is indeed out of the top-N.
-    Ranks are 1-based; ``rank_after`` is the item's rank without ``removed``.
+    The search re-scores candidate sets with the fitted model (the listener's history without
+    them: what the model would say *without refitting*), smallest sets first; every set it reports
+    is then checked by a **real refit** on the histories without those listens (``engine.refit()``'s
+    model, fitted afresh) unless the caller asked for re-scoring only.
+
+    ``removed`` is empty when no set up to the size limit drops the item, or none of those checked
+    holds under a refit: there is then no counterfactual explanation to give, and
+    ``rank_after``/``rank_after_refit`` repeat ``rank_before``. ``exact`` means every smaller set
+    was re-scored and failed; ``verified`` means the reported history was re-scored and the item is
+    out of the top-N; ``holds_under_refit`` means the refitted model agrees (``rank_after_refit``);
+    ``refits`` counts the refits made. Ranks are 1-based.
     """
 
     user: int
@@ -96,6 +117,9 @@ class Counterfactual:
     rank_after: int
     exact: bool
     verified: bool
+    rank_after_refit: int | None = None
+    holds_under_refit: bool = False
+    refits: int = 0
 
 
 class RecommendationEngine:
@@ -115,29 +139,37 @@ class RecommendationEngine:
         self.content = content
         self.emerging_ids = set(emerging_ids or ())
         self.emerging = self._emerging_mask()
+        # Refits made for counterfactual checks, by the removed (user row, items): they are
+        # deterministic, so one refit answers for every recommended item of that listener.
+        self._refit_ranks: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
 
     def _emerging_mask(self) -> np.ndarray:
         listeners = np.diff(sp.csc_matrix(self.history).indptr)
         return emerging_mask(long_tail_items(listeners), self.interactions.item_ids, self.emerging_ids)
 
     @classmethod
-    def fit(cls, dataset: LastfmDataset, model: str = DEFAULT_MODEL, params: dict[str, Any] | None = None,
+    def fit(cls, dataset: "LastfmDataset", model: str = DEFAULT_MODEL, params: dict[str, Any] | None = None,
             ease: dict[str, Any] | None = None, als: dict[str, Any] | None = None,
             emerging_ids: set[int] | None = None) -> "RecommendationEngine":
         """Fit ``model`` on all of ``dataset``'s listens (hybrids: with ``ease``/``als`` settings;
-        the hybrid's content settings travel in ``params["content"]``)."""
+        the hybrid's content settings travel in ``params["content"]``; models that use the
+        friendship graph get the dataset's)."""
         settings = dict(params or {})
         if model in ("hybrid", "hybrid_fixed"):
-            settings.update({"ease": dict(ease or {}), "als": dict(als or {})})
+            settings.update({"ease": dict(ease or settings.get("ease", {})), "als": dict(als or settings.get("als", {}))})
+        if uses_friends(model):
+            settings["friends"] = dataset.friends
         engine = cls.for_dataset(build_model(model, **settings), dataset, emerging_ids)
         engine.refit()
         return engine
 
     @classmethod
-    def for_dataset(cls, model: Model, dataset: LastfmDataset,
+    def for_dataset(cls, model: Model, dataset: "LastfmDataset",
                     emerging_ids: set[int] | None = None) -> "RecommendationEngine":
         """An engine serving ``model`` (fitted on all of ``dataset``, or to be :meth:`refit`) with the
         dataset's histories, names and the tag counts every model sees."""
+        from qfzz_chain.recommender.split import visible_tag_counts
+
         content = visible_tag_counts(dataset.tags, dataset.interactions.n_items)
         return cls(model, dataset.interactions, dataset.item_names, dataset.tags.tag_names, emerging_ids, content)
 
@@ -149,6 +181,11 @@ class RecommendationEngine:
         """(item indices, play counts) of the user's current history, read straight from the CSR arrays."""
         start, end = self.history.indptr[user], self.history.indptr[user + 1]
         return self.history.indices[start:end], self.history.data[start:end]
+
+    def _served(self, user: int) -> Served:
+        items, plays = self._known(user)
+        with _SINGLE_THREADED_BLAS:
+            return self.model.serve_one(items, plays, self.interactions.n_items, user)
 
     def scores(self, user: int) -> np.ndarray:
         """The model's score of every item for the user at row ``user`` (current history)."""
@@ -169,52 +206,66 @@ class RecommendationEngine:
         return float(self.scores(user)[self.interactions.item_index(item_id)])
 
     def recommend(self, user_id: int, n: int = 10, fairness_boost: float = 0.0) -> list[Recommendation]:
-        """The user's top-``n`` with explanations; ``fairness_boost`` lifts emerging artists."""
+        """The user's top-``n`` with explanations; ``fairness_boost`` lifts emerging artists.
+
+        One scoring pass serves both the list and its explanations (:meth:`Model.serve_one`).
+        """
         if n < 1:
             raise InvalidParameterError(f"n must be at least 1, got {n}")
         user = self.interactions.user_index(user_id)
-        scores = self.scores(user)
-        added = boosts(scores, self.emerging, fairness_boost)[0] if fairness_boost else np.zeros_like(scores)
-        ranked = top_n_one(scores + added, self._known(user)[0], n)
+        with _SINGLE_THREADED_BLAS:
+            items, plays = self._known(user)
+            served = self.model.serve_one(items, plays, self.interactions.n_items, user)
+            scores = served.scores
+            added = boosts(scores, self.emerging, fairness_boost)[0] if fairness_boost else None
+            ranked = top_n_one(scores + added if added is not None else scores, items, n)
+            explanations = self._explanations(user, items, served, ranked, added)
         result = []
-        for position, item in enumerate(ranked):
-            explanation = self._explain(user, int(item), float(scores[item]), float(added[item]))
+        for position, (item, explanation) in enumerate(zip(ranked, explanations)):
+            item = int(item)
             result.append(Recommendation(position + 1, int(self.interactions.item_ids[item]), self.item_names[item],
-                                         float(scores[item] + added[item]), explanation))
+                                         explanation.score + explanation.fairness_boost, explanation))
         return result
 
     def explain(self, user_id: int, item_id: int) -> Explanation:
         """The explanation of any item's score for a user (recommended or not), without boost."""
         user = self.interactions.user_index(user_id)
         item = self.interactions.item_index(item_id)
-        return self._explain(user, item, float(self.scores(user)[item]), 0.0)
+        with _SINGLE_THREADED_BLAS:
+            items, plays = self._known(user)
+            served = self.model.serve_one(items, plays, self.interactions.n_items, user)
+            return self._explanations(user, items, served, np.array([item]), None)[0]
 
-    def _explain(self, user: int, item: int, score: float, boost: float) -> Explanation:
-        history = self._row(user)
-        prototypes: tuple[Prototype, ...] = ()
+    def _explanations(self, user: int, items: np.ndarray, served: Served, targets: np.ndarray,
+                      added: np.ndarray | None) -> list[Explanation]:
+        """One :class:`Explanation` per target from one served history: prototypes, tags, λ, boost."""
+        targets = np.asarray(targets, dtype=np.int64)
         if self.model.explainable:
-            parts = self.model.contributions(history, item, user)
-            strongest = sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))[:PROTOTYPES_SHOWN]
-            prototypes = tuple(self._prototype(j, value) for j, value in strongest if value > 0)
-        content = self._content_model()
-        features: tuple[FeatureMatch, ...] = ()
-        if content is not None:
-            matched = content.matched_features(history, item, FEATURES_SHOWN)
-            features = tuple(FeatureMatch(self.tag_names[t] if t < len(self.tag_names) else str(t), w)
-                             for t, w in matched.items())
-        cf_weight = float(self.model.lambdas[item]) if isinstance(self.model, DynamicHybrid) else None
-        return Explanation(self.model.name, int(self.interactions.user_ids[user]), int(self.interactions.item_ids[item]),
-                           score, prototypes, features, cf_weight, boost)
+            attribution = served.explain(targets)
+        else:
+            attribution = Attribution(np.zeros((len(targets), len(items))), np.zeros(len(targets)))
+        matched = served.matched(targets, FEATURES_SHOWN) if served.matched is not None else [{}] * len(targets)
+        lambdas = self.model.lambdas if isinstance(self.model, DynamicHybrid) else None
+        user_id = int(self.interactions.user_ids[user])
+        result = []
+        for t, item in enumerate(targets):
+            shares = attribution.contributions[t]
+            # Largest positive shares first; ties broken by the lower item index (= lower item id).
+            order = np.lexsort((items, -shares))[:PROTOTYPES_SHOWN]
+            prototypes = tuple(self._prototype(int(items[k]), float(shares[k])) for k in order if shares[k] > 0)
+            features = tuple(FeatureMatch(self._tag_name(tag), weight) for tag, weight in matched[t].items())
+            cf_weight = float(lambdas[item]) if lambdas is not None else None
+            boost = float(added[item]) if added is not None else 0.0
+            result.append(Explanation(self.model.name, user_id, int(self.interactions.item_ids[item]),
+                                      float(served.scores[item]), prototypes, features, cf_weight, boost,
+                                      baseline=float(attribution.baseline[t])))
+        return result
+
+    def _tag_name(self, tag: int) -> str:
+        return self.tag_names[tag] if tag < len(self.tag_names) else str(tag)
 
     def _prototype(self, item: int, contribution: float) -> Prototype:
         return Prototype(int(self.interactions.item_ids[item]), self.item_names[item], float(contribution))
-
-    def _content_model(self) -> TagContent | None:
-        if isinstance(self.model, TagContent):
-            return self.model
-        if isinstance(self.model, DynamicHybrid):
-            return self.model.content
-        return None
 
     # -- real-time adaptation ---------------------------------------------------------------
     def record_listen(self, user_id: int, item_id: int, plays: float = 1.0) -> None:
@@ -230,6 +281,7 @@ class RecommendationEngine:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
             self.history[user, item] = self.history[user, item] + plays
+        self._refit_ranks.clear()
 
     def refit(self) -> None:
         """Fit the model again, in place, on the current histories: every recorded listen counts.
@@ -242,18 +294,26 @@ class RecommendationEngine:
             raise InvalidParameterError("this engine was built without the item features (tag counts) a refit needs")
         self.model.fit(self.history, self.content)
         self.emerging = self._emerging_mask()
+        self._refit_ranks.clear()
 
     # -- counterfactuals --------------------------------------------------------------------
     def counterfactual(self, user_id: int, item_id: int, n: int = 10, max_size: int = 3,
-                       max_candidates: int = 25) -> Counterfactual:
-        """The smallest set of the user's history whose removal drops ``item_id`` out of the top-``n``.
+                       max_candidates: int = 25, refits: int = COUNTERFACTUAL_REFITS,
+                       progress: Callable[[str], None] | None = None) -> Counterfactual:
+        """The smallest set (≤ ``max_size``) of the user's history whose removal drops ``item_id``
+        out of the top-``n`` — and still does after refitting the model without those listens.
 
-        Sets are tried by increasing size (up to ``max_size``), every candidate set re-scored by
-        the model itself. For monotone models (non-negative weights) only items that contribute
-        to the item can help, so the search over them is exact; otherwise every history item is a
-        candidate. Removed items stay excluded from the list: the question is what their
-        *influence* did, not whether the user would now be shown them.
+        Candidate sets are tried by increasing size, each re-scored by the fitted model (for
+        monotone models only items that contribute can help, so that search is exact; otherwise
+        every history item is a candidate, size 3 over the ``max_candidates`` strongest). The sets
+        that drop the item are then checked, smallest and most decisive first, by a real refit on
+        the histories without those listens (``refits`` at most; 0 skips the check and reports the
+        re-scored answer). Removed items stay excluded from the list: the question is what their
+        *influence* did, not whether the user would now be shown them. When no set holds, the
+        answer says so (``removed`` is empty) rather than offering a long list nobody reads.
         """
+        if self.content is None and refits:
+            raise InvalidParameterError("this engine was built without the item features (tag counts) a refit needs")
         user = self.interactions.user_index(user_id)
         item = self.interactions.item_index(item_id)
         history = self._row(user)
@@ -261,27 +321,58 @@ class RecommendationEngine:
         rank_before = _rank_of(self.scores(user), known, item)
         if rank_before > n:
             raise InvalidParameterError(f"item {item_id} is not in user {user_id}'s top {n} (rank {rank_before})")
-        if self.model.monotone and self.model.explainable:
-            parts = self.model.contributions(history, item, user)
-            pool = [j for j, v in sorted(parts.items(), key=lambda kv: (-kv[1], kv[0])) if v > 0]
-        elif self.model.explainable:
-            parts = self.model.contributions(history, item, user)
-            pool = sorted(known.tolist(), key=lambda j: (-parts.get(j, 0.0), j))
+        if self.model.explainable:
+            parts = self._served(user).explain(np.array([item]))
+            shares = dict(zip(known.tolist(), parts.contributions[0].tolist()))
         else:
-            pool = sorted(known.tolist(), key=lambda j: (-history[0, j], j))
+            shares = {int(j): float(v) for j, v in zip(known, history.data)}
+        if self.model.monotone and self.model.explainable:
+            pool = [j for j, v in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])) if v > 0]
+        else:
+            pool = sorted(known.tolist(), key=lambda j: (-shares.get(j, 0.0), j))
+        none = Counterfactual(int(user_id), int(item_id), n, (), rank_before, rank_before, False, False,
+                              rank_before if refits else None, False, 0)
         exact = True
+        made = 0
         for size in range(1, max_size + 1):
             candidates = pool if size <= 2 else pool[:max_candidates]
             exact = exact and len(candidates) == len(pool)
-            found = self._first_dropping_set(user, history, known, item, n, candidates, size)
-            if found is not None:
-                return self._counterfactual(user, item, n, found, rank_before, exact)
-        # Nothing small enough: remove the strongest contributors one by one (not minimal).
-        for size in range(max_size + 1, len(pool) + 1):
-            removed = tuple(pool[:size])
-            if _rank_of(self._scores_without(user, history, [removed])[0], known, item) > n:
-                return self._counterfactual(user, item, n, removed, rank_before, False)
-        return Counterfactual(int(user_id), int(item_id), n, (), rank_before, rank_before, False, False)
+            found = self._dropping_sets(user, history, known, item, n, candidates, size)
+            if not found:
+                continue
+            if not refits:
+                removed, rank_after = found[0]
+                return self._counterfactual(user, item, n, removed, rank_before, rank_after, exact, None, 0)
+            # Most decisive first: the sets that push the item furthest down when re-scored.
+            for removed, rank_after in sorted(found, key=lambda pair: (-pair[1], pair[0])):
+                if made >= refits:
+                    break
+                cached = (user, tuple(sorted(removed))) in self._refit_ranks
+                rank_refit = self._rank_after_refit(user, removed, item, progress)
+                made += 0 if cached else 1
+                if rank_refit > n:
+                    return self._counterfactual(user, item, n, removed, rank_before, rank_after, exact, rank_refit,
+                                                made)
+            if made >= refits:
+                break
+        return Counterfactual(none.user, none.item, n, (), rank_before, rank_before, False, False,
+                              rank_before if refits else None, False, made)
+
+    def _dropping_sets(self, user: int, history: sp.csr_matrix, known: np.ndarray, item: int, n: int,
+                       candidates: list[int], size: int) -> list[tuple[tuple[int, ...], int]]:
+        """Every ``size``-subset of ``candidates`` whose removal drops ``item`` out of the re-scored top-``n``,
+        with the item's re-scored rank."""
+        combos = itertools.combinations(candidates, size)
+        found = []
+        while True:
+            batch = list(itertools.islice(combos, _COUNTERFACTUAL_BATCH))
+            if not batch:
+                return found
+            scores = self._scores_without(user, history, batch)
+            for removed, row_scores in zip(batch, scores):
+                rank = _rank_of(row_scores, known, item)
+                if rank > n:
+                    found.append((tuple(int(j) for j in removed), rank))
 
     def _scores_without(self, user: int, history: sp.csr_matrix, removals: list[tuple[int, ...]]) -> np.ndarray:
         """Scores of copies of ``history``, each with one set of items removed."""
@@ -290,27 +381,36 @@ class RecommendationEngine:
             dense[r, list(removed)] = 0.0
         return self.model.score(sp.csr_matrix(dense), np.full(len(removals), user))
 
-    def _first_dropping_set(self, user: int, history: sp.csr_matrix, known: np.ndarray, item: int, n: int,
-                            candidates: list[int], size: int) -> tuple[int, ...] | None:
-        combos = itertools.combinations(candidates, size)
-        while True:
-            batch = list(itertools.islice(combos, _COUNTERFACTUAL_BATCH))
-            if not batch:
-                return None
-            scores = self._scores_without(user, history, batch)
-            for removed, row_scores in zip(batch, scores):
-                if _rank_of(row_scores, known, item) > n:
-                    return removed
+    def _rank_after_refit(self, user: int, removed: tuple[int, ...], item: int,
+                          progress: Callable[[str], None] | None) -> int:
+        """``item``'s rank for ``user`` from a model refitted on the histories without ``removed``'s listens."""
+        key = (user, tuple(sorted(removed)))
+        known = self.history.indices[self.history.indptr[user]:self.history.indptr[user + 1]]
+        if key not in self._refit_ranks:
+            if progress is not None:
+                names = ", ".join(self.item_names[j] for j in key[1])
+                progress(f"refitting without {names} to check a counterfactual")
+            without = self.history.tolil(copy=True)
+            without[user, list(key[1])] = 0.0
+            without = sp.csr_matrix(without)
+            without.eliminate_zeros()
+            refitted = copy.deepcopy(self.model)
+            refitted.fit(without, self.content)
+            start, end = without.indptr[user], without.indptr[user + 1]
+            with _SINGLE_THREADED_BLAS:
+                scores = refitted.score_one(without.indices[start:end], without.data[start:end],
+                                            self.interactions.n_items, user)
+            self._refit_ranks[key] = _ranks(scores, known)
+        return int(self._refit_ranks[key][item])
 
     def _counterfactual(self, user: int, item: int, n: int, removed: tuple[int, ...], rank_before: int,
-                        exact: bool) -> Counterfactual:
+                        rank_after: int, exact: bool, rank_refit: int | None, refits: int) -> Counterfactual:
         history = self._row(user)
-        # Re-score the final history once more, on its own, as the check.
-        rank_after = _rank_of(self._scores_without(user, history, [removed])[0], history.indices, item)
         contributions = self.model.contributions(history, item, user) if self.model.explainable else {}
         prototypes = tuple(self._prototype(j, contributions.get(j, 0.0)) for j in removed)
         return Counterfactual(int(self.interactions.user_ids[user]), int(self.interactions.item_ids[item]), n,
-                              prototypes, rank_before, rank_after, exact, rank_after > n)
+                              prototypes, rank_before, rank_after, exact, rank_after > n, rank_refit,
+                              rank_refit is not None and rank_refit > n, refits)
 
 
 def _rank_of(scores: np.ndarray, known: np.ndarray, item: int) -> int:
@@ -322,3 +422,17 @@ def _rank_of(scores: np.ndarray, known: np.ndarray, item: int) -> int:
     target = scores[item]
     better = (scores > target) | ((scores == target) & (np.arange(len(scores)) < item))
     return int(np.count_nonzero(better & admissible)) + 1
+
+
+def _ranks(scores: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """1-based rank of every item among the items not in ``known`` (ties: lower index first; known
+    items get a rank past the end)."""
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    scores[np.isnan(scores)] = -np.inf
+    admissible = np.ones(len(scores), dtype=bool)
+    admissible[known] = False
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    order = order[admissible[order]]
+    ranks = np.full(len(scores), len(scores) + 1, dtype=np.int64)
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks

@@ -23,3 +23,7 @@ class UnknownItemError(RecommenderError):
 
 class InvalidParameterError(RecommenderError):
     """A model name, hyperparameter or protocol option that makes no sense."""
+
+
+class ChartPathError(RecommenderError):
+    """A chart cannot be written where asked (missing folder, not a folder, unsupported format)."""

@@ -1,11 +1,15 @@
 """The evaluation protocol: split, choose hyperparameters on validation, refit, measure on test.
 
-For each protocol the training part is split once more (per user 80/20, seed + 1) into a
-validation fit/holdout pair. Every model's small grid is scored on that validation holdout by
-NDCG@10; the winner is refitted on the whole training part and measured once on the test part.
-The test part never influences a choice. Cold-start and temporal runs reuse the hyperparameters
-chosen on the random protocol's validation split (one configuration serves every situation) and
-refit on their own training data.
+For each protocol a validation fit/holdout pair is carved from that protocol's own training part
+(seed + 1), in the protocol's own manner: a per-user random 80/20 for the random and temporal
+protocols, and a further 10 % of the training artists losing all their listens for cold start
+(validation then ranks only those, as the test does). Every model's hyperparameters are searched
+on that holdout by NDCG@10 with the same procedure and the same budget
+(:data:`TUNING_BUDGET` distinct settings, :func:`qfzz_chain.recommender.tuning.coordinate_search`);
+the winner is refitted on the whole training part and measured once on the test part. The test
+part never influences a choice, and no protocol reuses another's choices, with one exception: on
+cold start, models that cannot score an artist nobody has played (every pure-CF model) keep their
+random-protocol settings, since no setting changes their ranking of new artists.
 
 Content features always hide the tags a user put on an item held out for that user, in both the
 validation and the test stage (see :mod:`qfzz_chain.recommender.split`).
@@ -13,7 +17,6 @@ validation and the test stage (see :mod:`qfzz_chain.recommender.split`).
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -24,12 +27,18 @@ import scipy.sparse as sp
 from qfzz_chain.recommender.data import LastfmDataset
 from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.metrics import evaluate_top_n, ndcg_at_k
-from qfzz_chain.recommender.models import MODEL_NAMES, build_model
+from qfzz_chain.recommender.models import HYBRID_NAMES, MODEL_NAMES, build_model, uses_friends
 from qfzz_chain.recommender.models.base import Model, top_n
-from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, row_max_scale, standardized_rows, support_bucket
-from qfzz_chain.recommender.split import PROTOCOLS, Split, make_split, random_holdout, visible_tag_counts
+from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, standardized_rows, support_bucket
+from qfzz_chain.recommender.split import PROTOCOLS, Split, cold_start_holdout, make_split, random_holdout, visible_tag_counts
+from qfzz_chain.recommender.tuning import Dimension, TuningResult, coordinate_search, log_grid
 
 Progress = Callable[[str], None]
+
+# Distinct settings each model may try on validation — anchors and our hybrid alike.
+TUNING_BUDGET = 32
+# Models whose ranking of never-played artists depends on their settings (they read item tags).
+CONTENT_MODELS = ("content", "ease_tags", *HYBRID_NAMES)
 
 
 def _quiet(message: str) -> None:
@@ -42,6 +51,7 @@ class ProtocolData:
 
     split: Split
     content: sp.csr_matrix
+    friends: sp.csr_matrix | None = None
 
     @property
     def users(self) -> np.ndarray:
@@ -53,16 +63,24 @@ def protocol_data(dataset: LastfmDataset, protocol: str, seed: int) -> ProtocolD
     split = make_split(protocol, dataset.interactions.plays, dataset.tags, seed)
     content = visible_tag_counts(dataset.tags, dataset.interactions.n_items, hidden=split.test,
                                  before_month=split.tag_cutoff_month)
-    return ProtocolData(split, content)
+    return ProtocolData(split, content, dataset.friends)
 
 
 def validation_data(dataset: LastfmDataset, outer: ProtocolData, seed: int) -> ProtocolData:
-    """A random 80/20 holdout carved from ``outer``'s training part, for choosing hyperparameters."""
-    inner = random_holdout(outer.split.train, seed + 1)
+    """A holdout carved from ``outer``'s training part, for choosing hyperparameters.
+
+    Cold start carves cold start (a further 10 % of the training artists, ranked alone); every
+    other protocol a per-user random 80/20.
+    """
+    if outer.split.protocol == "cold-start":
+        inner = cold_start_holdout(outer.split.train, seed + 1)
+    else:
+        inner = random_holdout(outer.split.train, seed + 1)
     hidden = outer.split.test + inner.test
     content = visible_tag_counts(dataset.tags, dataset.interactions.n_items, hidden=hidden,
                                  before_month=outer.split.tag_cutoff_month)
-    return ProtocolData(Split("validation", inner.train, inner.test, outer.split.tag_cutoff_month), content)
+    return ProtocolData(Split("validation", inner.train, inner.test, outer.split.tag_cutoff_month, inner.candidates),
+                        content, outer.friends)
 
 
 def rank(scores: np.ndarray, data: ProtocolData, k: int = 10) -> np.ndarray:
@@ -96,14 +114,8 @@ class ModelResult:
     fit_seconds: float
     score_seconds: float
     model: Model | None = field(default=None, repr=False)
-
-
-@dataclass
-class Candidate:
-    """A hyperparameter setting tried on validation and its NDCG@10 there."""
-
-    params: dict[str, Any]
-    ndcg: float
+    edges: tuple[str, ...] = ()
+    evaluations: int = 0
 
 
 def score_users(model: Model, data: ProtocolData) -> np.ndarray:
@@ -123,81 +135,231 @@ def measure(model: Model, data: ProtocolData, k: int = 10) -> tuple[dict[str, fl
     return metrics, fitted - started, scored - fitted
 
 
-# Hyperparameter grids: deliberately small, so a full benchmark runs in minutes on two cores.
-GRIDS: dict[str, list[dict[str, Any]]] = {
-    "popularity": [{}],
-    "itemknn_seed": [{"neighbours": 200, "shrink": 10.0}],
-    "userknn_seed": [{"neighbours": 50, "shrink": 10.0}],
-    "itemknn": [{"neighbours": n, "shrink": 10.0} for n in (50, 200)],
-    "userknn": [{"neighbours": n, "shrink": 10.0} for n in (50, 150)],
-    "als": [{"factors": 32, "regularization": r} for r in (10.0, 50.0, 150.0)],
-    "ncf": [{"epochs": e} for e in (4, 8)],
-    "ease": [{"regularization": r} for r in (50.0, 150.0, 400.0)],
-    "content": [{"norm_power": p} for p in (0.5, 1.0)],
+# Search spaces: every hyperparameter on a grid wide enough that the optimum is inside it (a choice
+# at an edge is flagged in the results), searched from a sensible start within TUNING_BUDGET.
+_LAMBDAS = tuple(round(0.05 * k, 2) for k in range(2, 19))  # 0.10 … 0.90
+SPACES: dict[str, tuple[Dimension, ...]] = {
+    "popularity": (),
+    "itemknn_seed": (),
+    "userknn_seed": (),
+    "itemknn": (Dimension("neighbours", (25, 50, 100, 200, 400, 800, 1600), 200),
+                Dimension("shrink", (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0), 10.0)),
+    "userknn": (Dimension("neighbours", (10, 20, 50, 100, 200, 400, 800), 50),
+                Dimension("shrink", (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0), 10.0)),
+    # The numpy ALS is the hybrid's serving factor model: its size is capped where one user's top-10
+    # stays well under a millisecond (64 factors: 4.5 MB of item factors read per call).
+    "als": (Dimension("regularization", log_grid(1.0, 5000.0), 50.0),
+            Dimension("alpha", (0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 40.0), 3.0),
+            Dimension("factors", (16, 32, 64), 32)),
+    "ncf": (Dimension("epochs", (2, 4, 8, 16), 8),),
+    "ease": (Dimension("regularization", log_grid(5.0, 20000.0, fine=True), 100.0),),
+    "content": (Dimension("norm_power", (0.0, 0.25, 0.5, 0.75, 1.0), 0.5),),
+    "social": (),
+    "rp3beta": (Dimension("alpha", (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5), 0.8),
+                Dimension("beta", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8), 0.3),
+                Dimension("neighbours", (50, 100, 200, 500, 1000, 2000), 500)),
+    # EASE + tag content, z-scored and summed: the simple hybrid anchor (its own EASE λ and content
+    # setting searched with the mix weight, from the standalone models' choices).
+    "ease_tags": (Dimension("tag_weight", (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0), 1.5),
+                  Dimension("ease.regularization", log_grid(5.0, 20000.0, fine=True), 100.0),
+                  Dimension("content.norm_power", (0.0, 0.25, 0.5, 0.75, 1.0), 1.0)),
+    # The hybrid's own settings; its EASE, ALS, cold content and social parts are the standalone
+    # models' validation choices (each searched with the same budget).
+    "hybrid": (Dimension("lambda_dense", _LAMBDAS, 0.5),
+               Dimension("als_weight", (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0), 2.0),
+               Dimension("social_weight", (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0), 0.5),
+               Dimension("content.norm_power", (0.25, 0.5, 0.75, 1.0), 1.0),
+               Dimension("lambda_new", (0.0,) + _LAMBDAS, 0.5)),
 }
-# The hybrid's CF part is EASE plus ``als_weight`` × ALS (each row-scaled); its content part is the
-# tag model with either length damping (what complements CF best need not be what wins alone).
-HYBRID_ALS_WEIGHTS = (0.5, 1.0)
-HYBRID_CONTENT_NORM_POWER = (0.5, 1.0)
-# Fixed λ grid: as fine as the bucket grid, so the baseline is not beaten by resolution alone.
-HYBRID_LAMBDA_FIXED = tuple(round(0.3 + 0.05 * k, 2) for k in range(13))  # 0.30 … 0.90, the bucket grid's step
-# Dynamic λ: coordinate ascent over one λ per item-support bucket, from the best fixed point.
-HYBRID_BUCKET_GRID = tuple(round(0.05 * k, 2) for k in range(21))  # 0.00 … 1.00
-HYBRID_ASCENT_SWEEPS = 2
-HYBRID_MODELS = ("hybrid", "hybrid_fixed")
-
-
-def tune(name: str, validation: ProtocolData, extra: dict[str, "ExtraModel"] | None = None,
-         progress: Progress = _quiet) -> tuple[list[Candidate], Model]:
-    """Try every grid point of model ``name`` on validation; (all candidates, best fitted model)."""
-    builder, grid = _builder_and_grid(name, extra)
-    candidates, best, best_model = [], -1.0, None
-    for params in grid:
-        model = builder(params)
-        model.fit(validation.split.train, validation.content)
-        ndcg = mean_ndcg(score_users(model, validation), validation)
-        progress(f"  validation {name} {format_params(params)}: NDCG@10 {ndcg:.4f}")
-        candidates.append(Candidate(params, ndcg))
-        if ndcg > best:
-            best, best_model = ndcg, model
-    return candidates, best_model
+SPACES["hybrid_fixed"] = SPACES["hybrid"][:-1]  # one λ for every item: lambda_new is tied to lambda_dense
 
 
 @dataclass(frozen=True)
 class ExtraModel:
-    """A model from outside the package (e.g. a benchmark anchor) with its own grid."""
+    """A model from outside the package (e.g. a benchmark anchor) with its own search space."""
 
     build: Callable[[dict[str, Any]], Model]
-    grid: list[dict[str, Any]]
+    space: tuple[Dimension, ...]
+    #: False for models that cannot score never-played items (cold start keeps their random choice)
+    reads_content: bool = False
 
 
-def _builder_and_grid(name: str, extra: dict[str, ExtraModel] | None
-                      ) -> tuple[Callable[[dict[str, Any]], Model], list[dict[str, Any]]]:
-    if extra and name in extra:
-        return extra[name].build, extra[name].grid
-    if name in GRIDS:
-        return (lambda params: build_model(name, **params)), GRIDS[name]
-    raise InvalidParameterError(f"unknown model {name!r}")
+def nest(params: dict[str, Any]) -> dict[str, Any]:
+    """``{"ease.regularization": 50}`` → ``{"ease": {"regularization": 50}}`` (dotted names are nested settings)."""
+    result: dict[str, Any] = {}
+    for key, value in params.items():
+        if "." in key:
+            outer, inner = key.split(".", 1)
+            result.setdefault(outer, {})[inner] = value
+        else:
+            result[key] = value
+    return result
 
 
-def format_params(params: dict[str, Any]) -> str:
-    """``key=value`` pairs, nested settings flattened as ``outer.inner=value``."""
+def flatten(params: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`nest`."""
     flat: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, dict):
             flat.update({f"{key}.{k}": v for k, v in value.items()})
         else:
             flat[key] = value
-    return " ".join(f"{k}={v}" for k, v in sorted(flat.items())) or "(defaults)"
+    return flat
 
 
-def hybrid_grid() -> list[dict[str, Any]]:
-    """Every fixed-λ (content, als_weight, λ) point tried; the dynamic rule starts from the best one."""
-    grid: list[dict[str, Any]] = []
-    for power, weight, lam in itertools.product(HYBRID_CONTENT_NORM_POWER, HYBRID_ALS_WEIGHTS, HYBRID_LAMBDA_FIXED):
-        grid.append({"content": {"norm_power": power}, "als_weight": weight, "lambda_sparse": lam, "lambda_dense": lam,
-                     "kappa": 1.0})
-    return grid
+def format_params(params: dict[str, Any]) -> str:
+    """``key=value`` pairs, nested settings flattened as ``outer.inner=value``."""
+    return " ".join(f"{k}={v}" for k, v in sorted(flatten(params).items())) or "(defaults)"
+
+
+def _builder(name: str, extra: dict[str, ExtraModel] | None, friends: sp.csr_matrix | None
+             ) -> tuple[Callable[[dict[str, Any]], Model], tuple[Dimension, ...]]:
+    if extra and name in extra:
+        return extra[name].build, extra[name].space
+    if name in SPACES:
+        def build(params: dict[str, Any]) -> Model:
+            settings = nest(params)
+            if uses_friends(name) and friends is not None:
+                settings["friends"] = friends
+            return build_model(name, **settings)
+
+        return build, SPACES[name]
+    raise InvalidParameterError(f"unknown model {name!r}")
+
+
+@dataclass
+class Tuned:
+    """A model's validation choice: the search result and the model fitted there with it."""
+
+    result: TuningResult
+    model: Model | None = field(default=None, repr=False)
+
+
+def tune(name: str, validation: ProtocolData, extra: dict[str, ExtraModel] | None = None,
+         progress: Progress = _quiet, budget: int = TUNING_BUDGET,
+         start: dict[str, Any] | None = None) -> Tuned:
+    """Search model ``name``'s space on validation within ``budget`` fits; the best fitted model too.
+
+    ``start`` overrides where the search begins (the grid values nearest to it).
+    """
+    build, space = _builder(name, extra, validation.friends)
+    space = _started(space, start)
+    best: dict[str, Any] = {"value": -1.0, "model": None}
+
+    def evaluate(params: dict[str, Any]) -> float:
+        model = build(params)
+        model.fit(validation.split.train, validation.content)
+        value = mean_ndcg(score_users(model, validation), validation)
+        if value > best["value"]:
+            best["value"], best["model"] = value, model
+        return value
+
+    result = coordinate_search(space, evaluate, budget, progress=progress, label=name)
+    return Tuned(result, best["model"])
+
+
+def _started(space: tuple[Dimension, ...], start: dict[str, Any] | None) -> tuple[Dimension, ...]:
+    """``space`` with each named dimension starting at the grid value closest to ``start``'s."""
+    if not start:
+        return space
+    moved = []
+    for dimension in space:
+        if dimension.name in start and dimension.ordered:
+            wanted = float(start[dimension.name])
+            nearest = min(dimension.values, key=lambda v: (abs(np.log(max(v, 1e-12)) - np.log(max(wanted, 1e-12)))
+                                                           if wanted > 0 and v > 0 else abs(v - wanted)))
+            dimension = Dimension(dimension.name, dimension.values, nearest, dimension.ordered)
+        moved.append(dimension)
+    return tuple(moved)
+
+
+class _Parts:
+    """Standardised validation score matrices of the parts that mixes are made of, computed once each."""
+
+    def __init__(self, validation: ProtocolData):
+        self.validation = validation
+        self.history = validation.split.train[validation.users]
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def forget(self, name: str, keep: dict[str, Any]) -> None:
+        """Drop the cached matrices of ``name`` other than the one for ``keep`` (each is ≈ 130 MB)."""
+        kept = format_params(keep)
+        for key in [k for k in self._cache if k[0] == name and k[1] != kept]:
+            del self._cache[key]
+
+    def of(self, name: str, params: dict[str, Any], model: Model | None = None) -> np.ndarray:
+        key = (name, format_params(params))
+        if key not in self._cache:
+            if model is None:
+                settings = nest(params)
+                if uses_friends(name) and self.validation.friends is not None:
+                    settings["friends"] = self.validation.friends
+                model = build_model(name, **settings).fit(self.validation.split.train, self.validation.content)
+            scores = model.score(self.history, self.validation.users)
+            self._cache[key] = standardized_rows(scores.astype(np.float32))
+        return self._cache[key]
+
+
+def tune_ease_tags(validation: ProtocolData, parts: _Parts, ease: dict[str, Any], content: dict[str, Any],
+                   progress: Progress = _quiet, budget: int = TUNING_BUDGET) -> Tuned:
+    """The EASE + tags anchor's search: its EASE λ and content setting (refitted only when they
+    change) and the mix weight, from the standalone EASE and content choices."""
+    space = _started(SPACES["ease_tags"], {"ease.regularization": ease["regularization"]})
+
+    def evaluate(params: dict[str, Any]) -> float:
+        mixed = parts.of("ease", {"regularization": params["ease.regularization"]}) + \
+            params["tag_weight"] * parts.of("content", {"norm_power": params["content.norm_power"]})
+        return mean_ndcg(mixed, validation)
+
+    return Tuned(coordinate_search(space, evaluate, budget, progress=progress, label="ease_tags"))
+
+
+def tune_hybrid(validation: ProtocolData, parts: _Parts, chosen: dict[str, dict[str, Any]], kind: str = "hybrid",
+                progress: Progress = _quiet, budget: int = TUNING_BUDGET) -> Tuned:
+    """The hybrid's own search (λ, λ for never-played artists, part weights, warm content) over
+    its parts' validation scores; the parts are the standalone EASE, ALS, content and social
+    choices in ``chosen``. Each evaluation only re-mixes cached matrices."""
+    space = SPACES[kind]
+    if validation.friends is None:
+        space = tuple(d if d.name != "social_weight" else Dimension(d.name, (0.0,), 0.0) for d in space)
+    ease = parts.of("ease", chosen["ease"])
+    als = parts.of("als", chosen["als"])
+    social = parts.of("social", chosen.get("social", {})) if validation.friends is not None else None
+    cold = parts.of("content", chosen["content"])
+    listeners = np.diff(sp.csc_matrix(validation.split.train).indptr)
+    new = listeners == 0
+    cf_cache: dict[tuple[float, float], np.ndarray] = {}
+
+    def evaluate(params: dict[str, Any]) -> float:
+        key = (params["als_weight"], params["social_weight"])
+        if key not in cf_cache:
+            cf_cache.clear()  # one at a time: the line search moves one weight at a time
+            total = ease + params["als_weight"] * als
+            if social is not None and params["social_weight"]:
+                total = total + params["social_weight"] * social
+            cf_cache[key] = standardized_rows(total)
+        cf = cf_cache[key]
+        content = parts.of("content", {"norm_power": params["content.norm_power"]})
+        lam = np.where(new, params.get("lambda_new", params["lambda_dense"]), params["lambda_dense"]).astype(np.float32)
+        mixed = lam * cf + (1.0 - lam) * np.where(new[None, :], cold, content)
+        return mean_ndcg(mixed, validation)
+
+    return Tuned(coordinate_search(space, evaluate, budget, progress=progress, label=kind))
+
+
+def hybrid_settings(params: dict[str, Any], chosen: dict[str, dict[str, Any]], fixed: bool = False) -> dict[str, Any]:
+    """``build_model`` settings of the hybrid from its searched ``params`` and its parts' choices."""
+    settings = nest(params)
+    settings.update({"ease": dict(chosen["ease"]), "als": dict(chosen["als"]), "cold_content": dict(chosen["content"])})
+    if fixed:
+        settings.pop("lambda_new", None)
+    return settings
+
+
+# Per-bucket λ (the comparison rule of docs/recommender.md, "The λ rule across seeds"): coordinate
+# ascent over one λ per item-support bucket on this grid, from the best single λ.
+HYBRID_BUCKET_GRID = tuple(round(0.05 * k, 2) for k in range(21))  # 0.00 … 1.00
+HYBRID_ASCENT_SWEEPS = 2
 
 
 class BucketMixNDCG:
@@ -258,55 +420,6 @@ class BucketMixNDCG:
         return float(np.mean(hits @ self.discount / self.ideal))
 
 
-def tune_hybrid(validation: ProtocolData, ease: Model, als: Model, progress: Progress = _quiet) -> dict[str, Candidate]:
-    """Best fixed-λ hybrid on validation, then the dynamic λ learned per item-support bucket from it.
-
-    The component scores are computed once; each grid point only re-mixes them. The fixed-λ
-    grid picks the content setting, the ALS weight and λ. The dynamic hybrid keeps those and
-    learns one λ per bucket of training listeners (:data:`SUPPORT_BUCKETS`) by coordinate
-    ascent on validation NDCG@10: bucket by bucket, every λ of :data:`HYBRID_BUCKET_GRID` is
-    tried and the best kept (a change must strictly improve), for up to
-    :data:`HYBRID_ASCENT_SWEEPS` sweeps. It starts at the fixed point, so it can only tie or win
-    on validation; the test part never enters.
-    """
-    users = validation.users
-    history = validation.split.train[users]
-    ease_part = ease.score(history, users)
-    ease_part /= row_max_scale(ease_part)
-    als_part = als.score(history, users)
-    als_part /= row_max_scale(als_part)
-    content_parts = {}
-    for power in HYBRID_CONTENT_NORM_POWER:
-        content = build_model("content", norm_power=power).fit(validation.split.train, validation.content)
-        part = content.score(history)
-        content_parts[power] = standardized_rows(part)
-    best: dict[str, Candidate] = {}
-    cf_weight, cf = None, None
-    for params in hybrid_grid():
-        if params["als_weight"] != cf_weight:  # the grid runs through λ with the weight held
-            cf_weight, cf = params["als_weight"], standardized_rows(ease_part + params["als_weight"] * als_part)
-        lam = params["lambda_dense"]
-        ndcg = mean_ndcg(lam * cf + (1.0 - lam) * content_parts[params["content"]["norm_power"]], validation)
-        progress(f"  validation hybrid_fixed {format_params(params)}: NDCG@10 {ndcg:.4f}")
-        if "hybrid_fixed" not in best or ndcg > best["hybrid_fixed"].ndcg:
-            best["hybrid_fixed"] = Candidate(params, ndcg)
-    fixed = best["hybrid_fixed"].params
-    cf = standardized_rows(ease_part + fixed["als_weight"] * als_part).astype(np.float32)
-    content_part = content_parts[fixed["content"]["norm_power"]].astype(np.float32)
-    del ease_part, als_part, content_parts
-    buckets = support_bucket(np.diff(sp.csc_matrix(validation.split.train).indptr))
-    objective = BucketMixNDCG(cf, content_part, buckets, validation, min(HYBRID_BUCKET_GRID), max(HYBRID_BUCKET_GRID))
-    progress(f"  validation hybrid ascent: {objective.candidates_per_user:.0f} candidate items per user after pruning")
-    lambdas = learn_bucket_lambdas(objective, len(SUPPORT_BUCKETS), set(np.unique(buckets).tolist()),
-                                   fixed["lambda_dense"], progress)
-    dynamic = {"content": dict(fixed["content"]), "als_weight": fixed["als_weight"], "bucket_lambdas": lambdas}
-    chosen = np.asarray(lambdas, dtype=np.float64)[buckets]
-    ndcg = mean_ndcg(chosen * cf.astype(np.float64) + (1.0 - chosen) * content_part.astype(np.float64), validation)
-    progress(f"  validation hybrid {format_params(dynamic)}: NDCG@10 {ndcg:.4f}")
-    best["hybrid"] = Candidate(dynamic, ndcg)
-    return best
-
-
 def learn_bucket_lambdas(objective: Callable[[list[float]], float], n_buckets: int, present: set[int], start: float,
                          progress: Progress = _quiet) -> list[float]:
     """Coordinate ascent of one λ per bucket on ``objective(λ per bucket)``, from ``start`` everywhere.
@@ -335,10 +448,74 @@ def learn_bucket_lambdas(objective: Callable[[list[float]], float], n_buckets: i
     return lambdas
 
 
-def build_hybrid(params: dict[str, Any], ease_params: dict[str, Any], als_params: dict[str, Any],
-                 fixed: bool = False) -> Model:
-    """An unfitted hybrid over EASE + ALS and tag content with the given settings."""
-    return build_model("hybrid_fixed" if fixed else "hybrid", **params, ease=ease_params, als=als_params)
+
+
+def tune_all(models: list[str], validation: ProtocolData, extra: dict[str, ExtraModel] | None = None,
+             progress: Progress = _quiet, budget: int = TUNING_BUDGET,
+             inherited: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Every model's validation choice: ``{name: {"params", "validation_ndcg", "edges", "evaluations"}}``.
+
+    The hybrids' parts (EASE, ALS, content and, with a friendship graph, social) are tuned too even
+    if not asked for. ``inherited`` choices are taken as they are for models that cannot score
+    never-played items when ``validation`` is a cold-start split (see the module docstring).
+    """
+    known = set(MODEL_NAMES) | set(extra or {})
+    for name in models:
+        if name not in known:
+            raise InvalidParameterError(f"unknown model {name!r}; choose from {', '.join(sorted(known))}")
+    wanted = list(models)
+    if any(name in HYBRID_NAMES for name in models):
+        parts = ["ease", "als", "content"] + (["social"] if validation.friends is not None else [])
+        wanted = [n for n in parts if n not in wanted] + wanted
+    if "ease_tags" in models:
+        wanted = [n for n in ("ease", "content") if n not in wanted] + wanted
+    cold = validation.split.candidates is not None
+    parts_cache = _Parts(validation)
+    chosen: dict[str, dict[str, Any]] = {}
+    for name in [n for n in wanted if n not in HYBRID_NAMES and n != "ease_tags"]:
+        reads_content = name in CONTENT_MODELS or (extra is not None and name in extra and extra[name].reads_content)
+        if cold and not reads_content and inherited and name in inherited:
+            chosen[name] = dict(inherited[name], inherited=True)
+            progress(f"  {name}: keeps its random-protocol settings (it cannot rank never-played artists)")
+            continue
+        tuned = tune(name, validation, extra, progress, budget)
+        chosen[name] = _choice(tuned.result)
+        if name in ("ease", "als", "content", "social") and tuned.model is not None:
+            parts_cache.of(name, tuned.result.params, tuned.model)
+        del tuned
+    if "ease_tags" in wanted:
+        chosen["ease_tags"] = _choice(tune_ease_tags(validation, parts_cache, chosen["ease"]["params"],
+                                                     chosen["content"]["params"], progress, budget).result)
+        parts_cache.forget("ease", chosen["ease"]["params"])
+    for kind in HYBRID_NAMES:
+        if kind in wanted and cold and inherited and kind in inherited:
+            # On new artists only the cold content (chosen above, on this split) orders the hybrid's
+            # list: its other settings cannot change it, so they stay the random protocol's.
+            chosen[kind] = dict(inherited[kind], inherited=True)
+            progress(f"  {kind}: keeps its random-protocol mix; its new artists are ranked by the content choice above")
+        elif kind in wanted:
+            result = tune_hybrid(validation, parts_cache, {n: c["params"] for n, c in chosen.items()}, kind,
+                                 progress, budget).result
+            chosen[kind] = _choice(result)
+    return chosen
+
+
+def _choice(result: TuningResult) -> dict[str, Any]:
+    return {"params": nest(result.params), "validation_ndcg": result.value, "edges": result.edges,
+            "evaluations": result.evaluations}
+
+
+def final_model(name: str, chosen: dict[str, dict[str, Any]], extra: dict[str, ExtraModel] | None = None,
+                friends: sp.csr_matrix | None = None) -> Model:
+    """The unfitted model ``name`` with its validation-chosen settings (hybrids: with their parts')."""
+    if name in HYBRID_NAMES:
+        settings = hybrid_settings(flatten(chosen[name]["params"]), {n: c["params"] for n, c in chosen.items()},
+                                   fixed=name == "hybrid_fixed")
+        if friends is not None:
+            settings["friends"] = friends
+        return build_model(name, **settings)
+    build, _ = _builder(name, extra, friends)
+    return build(flatten(chosen[name]["params"]))
 
 
 def run_evaluation(
@@ -348,56 +525,39 @@ def run_evaluation(
     seed: int = 42,
     extra: dict[str, ExtraModel] | None = None,
     progress: Progress = _quiet,
+    budget: int = TUNING_BUDGET,
 ) -> tuple[dict[str, dict[str, ModelResult]], dict[str, dict[str, Any]]]:
-    """Choose every model's hyperparameters on validation, then measure each protocol's test part.
+    """Choose every model's hyperparameters on each protocol's validation split, then measure its test part.
 
-    Returns ``(results[protocol][model], chosen[model] = {"params", "validation_ndcg"})``.
+    Returns ``(results[protocol][model], chosen[model])`` where ``chosen`` is the first protocol's
+    choices (``{"params", "validation_ndcg", "edges", "evaluations"}``); each protocol's own choices
+    are in its :class:`ModelResult` entries.
     """
     for protocol in protocols:
         if protocol not in PROTOCOLS:
             raise InvalidParameterError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    known = set(MODEL_NAMES) | set(extra or {})
-    for name in models:
-        if name not in known:
-            raise InvalidParameterError(f"unknown model {name!r}; choose from {', '.join(sorted(known))}")
-
-    progress(f"choosing hyperparameters on a validation split of the random protocol (seed {seed})")
-    random_data = protocol_data(dataset, "random", seed)
-    validation = validation_data(dataset, random_data, seed)
-    wants_hybrid = any(name in HYBRID_MODELS for name in models)
-    to_tune = [n for n in models if n not in HYBRID_MODELS]
-    if wants_hybrid:
-        to_tune += [n for n in ("ease", "als") if n not in to_tune]
-    chosen: dict[str, dict[str, Any]] = {}
-    fitted: dict[str, Model] = {}
-    for name in to_tune:
-        candidates, fitted[name] = tune(name, validation, extra, progress)
-        best = max(candidates, key=lambda c: c.ndcg)
-        chosen[name] = {"params": best.params, "validation_ndcg": best.ndcg}
-    if wants_hybrid:
-        for kind, candidate in tune_hybrid(validation, fitted["ease"], fitted["als"], progress).items():
-            chosen[kind] = {"params": candidate.params, "validation_ndcg": candidate.ndcg}
-
+    order = sorted(protocols, key=lambda p: p == "cold-start")  # cold start may inherit the random choices
     results: dict[str, dict[str, ModelResult]] = {}
-    for protocol in protocols:
+    by_protocol: dict[str, dict[str, dict[str, Any]]] = {}
+    for protocol in order:
+        data = protocol_data(dataset, protocol, seed)
+        validation = validation_data(dataset, data, seed)
+        progress(f"protocol {protocol} (seed {seed}): choosing settings on a validation split of its training part")
+        chosen = tune_all(models, validation, extra, progress, budget, inherited=by_protocol.get("random"))
+        by_protocol[protocol] = chosen
+        del validation
         progress(f"protocol {protocol}: refitting on the training part and measuring the test part")
-        data = random_data if protocol == "random" else protocol_data(dataset, protocol, seed)
         results[protocol] = {}
         for name in models:
-            model = _final_model(name, chosen, extra)
+            model = final_model(name, chosen, extra, data.friends)
             metrics, fit_s, score_s = measure(model, data)
             progress(f"  {protocol} {name}: NDCG@10 {metrics['ndcg_at_10']:.4f} (fit {fit_s:.1f}s)")
-            results[protocol][name] = ModelResult(name, chosen[name]["params"], metrics, chosen[name]["validation_ndcg"],
-                                                  fit_s, score_s, model)
-    return results, chosen
-
-
-def _final_model(name: str, chosen: dict[str, dict[str, Any]], extra: dict[str, ExtraModel] | None) -> Model:
-    if name in HYBRID_MODELS:
-        return build_hybrid(chosen[name]["params"], chosen["ease"]["params"], chosen["als"]["params"],
-                            fixed=name == "hybrid_fixed")
-    builder, _ = _builder_and_grid(name, extra)
-    return builder(chosen[name]["params"])
+            choice = chosen[name]
+            results[protocol][name] = ModelResult(name, choice["params"], metrics, choice["validation_ndcg"], fit_s,
+                                                  score_s, model, tuple(choice.get("edges", ())),
+                                                  int(choice.get("evaluations", 0)))
+    results = {protocol: results[protocol] for protocol in protocols}
+    return results, by_protocol[protocols[0]]
 
 
 def best_model(chosen: dict[str, dict[str, Any]], candidates: list[str]) -> str:

@@ -2,8 +2,13 @@
 
 For one artist: how often the model puts them in listeners' top-N and how that compares with
 their popularity, which prototypes (artists in the listeners' histories) and which tags carry
-those recommendations, and which listener segments never see them. Segments are the listeners'
+those recommendations, and which listener segments it reaches. Segments are the listeners'
 dominant tag (their most weighted tag in the TF-IDF profile) and their activity tercile (plays).
+
+Everything is in the artist's terms: a segment's *reach* is how many of its listeners (those who do
+not know the artist yet) have it in their top-N, and its *share* is that count over those
+listeners. Segments are ordered by reach, not by size: an artist wants to see where they land
+first, and a big segment they never reach says less than a small one they reach well.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from qfzz_chain.recommender.engine import RecommendationEngine
+from qfzz_chain.recommender.errors import ChartPathError
 from qfzz_chain.recommender.models.base import top_n
 from qfzz_chain.recommender.models.content import tfidf_rows
 
 SEGMENT_MIN_USERS = 10  # smaller dominant-tag groups are too noisy to report
 SCORING_BATCH = 256
+CHART_FORMATS = ("png", "svg", "pdf")  # what matplotlib's Agg backend writes without extra libraries
+CHART_SEGMENTS = 15  # bars in the reach panel (the best-reached segments)
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,11 @@ class ArtistInsights:
     @property
     def never_seen_by(self) -> tuple[Segment, ...]:
         return tuple(s for s in self.segments if s.eligible and not s.recommended)
+
+    @property
+    def reached_segments(self) -> tuple[Segment, ...]:
+        """The segments where the artist lands in someone's top-N, by reach (``segments``' order)."""
+        return tuple(s for s in self.segments if s.recommended)
 
 
 def artist_insights(engine: RecommendationEngine, item_id: int, tag_counts: sp.csr_matrix, n: int = 10,
@@ -141,33 +154,91 @@ def _segments(engine: RecommendationEngine, profiles: sp.csr_matrix, knows: np.n
             continue
         eligible = [u for u in members if not knows[u]]
         segments.append(Segment(kind, name, len(members), len(eligible), sum(1 for u in eligible if u in reached)))
-    return tuple(sorted(segments, key=lambda s: (s.kind, -s.users, s.name)))
+    return tuple(sorted(segments, key=reach_order))
+
+
+def reach_order(segment: Segment) -> tuple:
+    """Most listeners reached first, then the larger share, then the larger segment, then the name."""
+    return (-segment.recommended, -segment.share, -segment.users, segment.kind, segment.name)
+
+
+def check_chart_path(path: Path | str) -> Path:
+    """``path`` if a chart can be written there (its folder exists, a known format), else one clear error.
+
+    Called before the minutes of ranking that precede the chart, so a typo loses nothing.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in CHART_FORMATS:
+        raise ChartPathError(f"cannot write the chart to {path}: name it .{', .'.join(CHART_FORMATS)} "
+                             f"(got {'.' + suffix if suffix else 'no extension'})")
+    folder = path.parent
+    if not folder.exists():
+        raise ChartPathError(f"cannot write the chart to {path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ChartPathError(f"cannot write the chart to {path}: {folder} is not a folder")
+    if path.is_dir():
+        raise ChartPathError(f"cannot write the chart to {path}: it is a folder")
+    return path
 
 
 def insights_chart(insights: ArtistInsights, path: Path | str) -> Path:
-    """A PNG with the artist's reach per segment and the prototypes and tags that drive it."""
+    """A chart (PNG, SVG or PDF by the name's extension) of where the artist lands and why.
+
+    Left: the segments where the artist is in someone's top-N, ordered by reach, each bar the
+    listeners reached with "reached of eligible (share)" beside it. Middle and right: the prototype
+    artists and the tags that carry those recommendations. An artist nobody is recommended to yet
+    gets one panel that says so, with what the data knows about them, instead of empty axes.
+    """
+    path = check_chart_path(path)
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    figure, axes = plt.subplots(1, 3, figsize=(15, 5))
-    segments = [s for s in insights.segments if s.eligible][:15]
-    axes[0].barh([f"{s.kind}: {s.name}" for s in segments], [100 * s.share for s in segments], color="#4c72b0")
-    axes[0].set_xlabel(f"% of eligible listeners with it in their top {insights.n}")
-    axes[0].set_title("Reach by listener segment")
-    axes[0].invert_yaxis()
-    for axis, drivers, title, colour in ((axes[1], insights.prototypes, "Prototype artists driving it", "#55a868"),
-                                         (axes[2], insights.tags, "Tags driving it", "#c44e52")):
-        axis.barh([d.name for d in drivers], [d.weight for d in drivers], color=colour)
-        axis.set_title(title)
-        axis.set_xlabel("summed weight over the listeners reached")
-        axis.invert_yaxis()
+    reached = insights.reached_segments
+    if not reached:
+        figure, axis = plt.subplots(figsize=(10, 3.5))
+        axis.axis("off")
+        axis.text(0.5, 0.62, f"{insights.name} is not in any listener's top {insights.n} yet", ha="center",
+                  va="center", fontsize=15, weight="bold", transform=axis.transAxes)
+        axis.text(0.5, 0.35, f"{insights.listeners} listeners in the data play it (popularity rank "
+                  f"{insights.popularity_rank}); none of the other {insights.eligible_users} has it in their "
+                  f"top {insights.n} under the {insights.model} model,\nso no segment, prototype or tag drives "
+                  "it yet. The chart fills in once the model recommends it to someone.",
+                  ha="center", va="center", fontsize=10, transform=axis.transAxes)
+    else:
+        figure, axes = plt.subplots(1, 3, figsize=(16, 5.5), gridspec_kw={"width_ratios": [1.5, 1, 1]})
+        shown = reached[:CHART_SEGMENTS]
+        counts = [s.recommended for s in shown]
+        axes[0].barh([f"{s.kind}: {s.name}" for s in shown], counts, color="#4c72b0")
+        for position, segment in enumerate(shown):
+            axes[0].text(segment.recommended, position, f"  {segment.recommended} of {segment.eligible} "
+                         f"({100 * segment.share:.1f}%)", va="center", fontsize=8)
+        axes[0].set_xlim(0, max(counts) * 1.45)
+        axes[0].set_xlabel(f"listeners reached (have it in their top {insights.n}; share of those who do not know it)")
+        more = len(reached) - len(shown)
+        axes[0].set_title(f"Where it lands, by reach ({len(reached)} segments"
+                          + (f", best {len(shown)} shown)" if more else ")"))
+        axes[0].invert_yaxis()
+        for axis, drivers, title, colour in ((axes[1], insights.prototypes, "Prototype artists driving it", "#55a868"),
+                                             (axes[2], insights.tags, "Tags driving it", "#c44e52")):
+            if drivers:
+                axis.barh([d.name for d in drivers], [d.weight for d in drivers], color=colour)
+                axis.invert_yaxis()
+            else:
+                axis.text(0.5, 0.5, "none for this model", ha="center", va="center", transform=axis.transAxes)
+                axis.set_yticks([])
+            axis.set_title(title)
+            axis.set_xlabel("summed weight over the listeners reached")
     figure.suptitle(f"{insights.name}: recommended to {insights.recommended_to} of {insights.eligible_users} listeners "
-                    f"(exposure rank {insights.exposure_rank}, popularity rank {insights.popularity_rank}, "
-                    f"model {insights.model})")
+                    f"who do not know it yet (exposure rank {insights.exposure_rank}, popularity rank "
+                    f"{insights.popularity_rank}, model {insights.model})")
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    try:
+        figure.savefig(path, dpi=100)
+    except OSError as exc:
+        raise ChartPathError(f"cannot write the chart to {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(figure)
     return path

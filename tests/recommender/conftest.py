@@ -61,3 +61,23 @@ def lastfm():
     if not lastfm_data_path().is_dir():
         pytest.skip("Last.fm 2K data not available")
     return load_lastfm()
+
+
+def synthetic_friends(n_users: int = 60, seed: int = 2) -> sp.csr_matrix:
+    """Symmetric friendships, mostly inside a user's taste cluster (user % 3), a few across."""
+    rng = np.random.default_rng(seed)
+    rows, cols = [], []
+    for user in range(n_users):
+        same = [v for v in range(user % 3, n_users, 3) if v != user]
+        for friend in rng.choice(same, size=3, replace=False).tolist() + [int(rng.integers(n_users))]:
+            if friend != user:
+                rows += [user, friend]
+                cols += [friend, user]
+    graph = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_users, n_users))
+    graph.data[:] = 1.0
+    return graph
+
+
+@pytest.fixture
+def friends() -> sp.csr_matrix:
+    return synthetic_friends()

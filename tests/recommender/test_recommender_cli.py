@@ -37,8 +37,12 @@ def test_for_user_json_carries_verifiable_explanation_hashes():
         canonical = record["explanation_canonical"].encode("ascii")
         assert record["explanation_keccak"] == "0x" + keccak(canonical).hex()
         assert json.loads(canonical)["item"] == record["item"]
-        assert record["explanation"]["prototypes"]
-        assert record["counterfactual"]["verified"]
+        assert record["explanation"]["prototypes"] and json.loads(canonical)["version"] == 2
+        counterfactual = record["counterfactual"]
+        # a set is only offered when a refit without those listens agrees
+        assert counterfactual["holds_under_refit"] == bool(counterfactual["removed"])
+        if counterfactual["removed"]:
+            assert counterfactual["rank_after_refit"] > 3 and len(counterfactual["removed"]) <= 3
 
 
 def test_unknown_user_is_one_line_and_nonzero():
@@ -62,10 +66,11 @@ def test_corrupt_data_file_is_one_line_and_nonzero(tmp_path):
 
 
 def test_evaluate_and_insights(tmp_path):
-    result = qfzz("evaluate", "--model", "popularity", "--model", "itemknn", "--json")
+    result = qfzz("evaluate", "--model", "popularity", "--model", "itemknn", "--budget", "2", "--json")
     assert result.returncode == 0, result.stderr
     rows = {row["model"]: row for row in json.loads(result.stdout)["models"]}
     assert rows["itemknn"]["ndcg_at_10"] > rows["popularity"]["ndcg_at_10"]
+    assert rows["itemknn"]["evaluations"] == 2 and rows["popularity"]["evaluations"] == 1
 
     chart = tmp_path / "chart.png"
     result = qfzz("insights", "Pet Shop Boys", "--model", "itemknn", "--json", "--chart", str(chart))
@@ -105,3 +110,16 @@ def test_second_call_reuses_the_cached_model_with_identical_output(tmp_path):
     assert fourth.returncode == 0, fourth.stderr
     assert fourth.stdout == first.stdout and not (fresh_home / "models").exists()
 
+
+
+def test_insights_chart_into_a_missing_folder_is_one_error_line_before_any_work():
+    for extra in ((), ("--json",)):
+        result = qfzz("insights", "Pet Shop Boys", "--chart", "/missing/dir/x.png", *extra, timeout=60)
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr and result.stdout == ""
+        if extra:
+            error = json.loads(lines[0])
+            assert error["kind"] == "ChartPathError" and "/missing/dir does not exist" in error["error"]
+        else:
+            assert lines[0] == "error: cannot write the chart to /missing/dir/x.png: the folder /missing/dir does not exist"

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
-from qfzz_chain.recommender.models.base import Model, check_fitted, row
+from qfzz_chain.recommender.models.base import Attribution, Model, Served, check_fitted, row
 
 # Solve at most this many (row, listen) outer products at once: bounds memory to a few tens of MB.
 _ENTRIES_PER_BATCH = 8192
@@ -120,10 +119,16 @@ class ALS(Model):
         users = rng.normal(scale=0.01, size=(train.shape[0], self.factors))
         items = rng.normal(scale=0.01, size=(train.shape[1], self.factors))
         # The products here are tall-and-thin (n × 32); threaded BLAS only adds contention.
+        from threadpoolctl import threadpool_limits  # here: serving does not need it
+
         with threadpool_limits(limits=1, user_api="blas"):
             for _ in range(self.iterations):
                 users = conjugate_gradient_factors(by_user, items, self.regularization, users, self.cg_steps)
                 items = conjugate_gradient_factors(by_item, users, self.regularization, items, self.cg_steps)
+        # An item nobody played has the exact solution 0 (its system has no data term); a few CG
+        # steps from the random start only approach it, and that residue would order new items
+        # by noise. Zero, they all tie, and a hybrid ranks them by content alone.
+        items[np.diff(by_item.indptr) == 0] = 0.0
         self.item_factors = items
         self.item_gram = items.T @ items + self.regularization * np.eye(self.factors)
         self.serving_factors = np.ascontiguousarray(items, dtype=np.float32)
@@ -139,15 +144,29 @@ class ALS(Model):
 
     def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
         """One user's half-step solved directly (the same equations as :func:`solve_factors`)."""
+        return self.serve_one(items, plays, n_items, user).scores
+
+    def serve_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> Served:
         check_fitted(self.item_factors, self)
+        items = np.asarray(items)
         if len(items) == 0:
-            return np.zeros(n_items, dtype=np.float32)
+            return Served(np.zeros(n_items, dtype=np.float32),
+                          lambda targets: Attribution(np.zeros((len(targets), 0)), np.zeros(len(targets))))
         extra = self.alpha * np.log1p(np.asarray(plays, dtype=np.float64))
         vectors = self.item_factors[items]
         lhs = self.item_gram + (vectors * extra[:, None]).T @ vectors
         factors = np.linalg.solve(lhs, vectors.T @ (1.0 + extra))
         # Half the memory traffic of the float64 product; equal to float32 rounding.
-        return self.serving_factors @ factors.astype(np.float32)
+        scores = self.serving_factors @ factors.astype(np.float32)
+
+        def explain(targets: np.ndarray) -> Attribution:
+            # score_t = q_tᵀ A⁻¹ Σ_j c_j q_j: history item j's share is c_j · q_tᵀ A⁻¹ q_j (Hu et al. §5).
+            targets = np.asarray(targets, dtype=np.int64)
+            weights = np.linalg.solve(lhs, self.item_factors[targets].T)  # A⁻¹ q_t, one column per target
+            contributions = (vectors @ weights).T * (1.0 + extra)[None, :]
+            return Attribution(contributions, np.zeros(len(targets)))
+
+        return Served(scores, explain)
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.item_factors, self)

@@ -11,6 +11,8 @@ which is what explanations and counterfactuals are built on.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,6 +57,33 @@ class Weighting:
         return plays.copy()
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Why one history gave some target items their scores, exactly.
+
+    ``contributions[t, j]`` is history item ``j``'s share of target ``t``'s score (``j`` indexes the
+    history as given, not the catalogue); ``baseline[t]`` is what no history item owns. Each row
+    plus its baseline adds up to the target's score.
+    """
+
+    contributions: np.ndarray  # (targets, history items) float64
+    baseline: np.ndarray  # (targets,) float64
+
+
+@dataclass(frozen=True)
+class Served:
+    """One history's scores over the catalogue, and what explaining any of them needs.
+
+    ``explain(targets)`` reuses what scoring computed (factors solved, parts standardised), so a
+    top-10 with explanations costs little more than the top-10 itself (docs/recommender.md).
+    """
+
+    scores: np.ndarray
+    explain: Callable[[np.ndarray], Attribution]
+    #: content models: ``matched(targets, top)`` → per target, {tag: weight} of its strongest shared tags
+    matched: Callable[[np.ndarray, int], list[dict[int, float]]] | None = None
+
+
 class Model(ABC):
     """A recommender: ``fit`` on training plays, then ``score`` histories."""
 
@@ -86,6 +115,36 @@ class Model(ABC):
         history = sp.csr_matrix((np.asarray(plays, dtype=np.float64), np.asarray(items), [0, len(items)]),
                                 shape=(1, n_items))
         return self.score(history, None if user is None else np.array([user]))[0]
+
+    def serve_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> Served:
+        """:meth:`score_one` plus a way to explain any of those scores (:class:`Served`).
+
+        The default explains through :meth:`contributions` and :meth:`baseline`, one target at a
+        time; explainable models override it with a path that reuses the scoring work.
+        """
+        scores = self.score_one(items, plays, n_items, user)
+
+        def explain(targets: np.ndarray) -> Attribution:
+            return self._attribution(items, plays, n_items, targets, user)
+
+        return Served(scores, explain)
+
+    def _attribution(self, items: np.ndarray, plays: np.ndarray, n_items: int, targets: np.ndarray,
+                     user: int | None) -> Attribution:
+        """:class:`Attribution` from :meth:`contributions` and :meth:`baseline`, one target at a time."""
+        items = np.asarray(items)
+        targets = np.asarray(targets, dtype=np.int64)
+        contributions = np.zeros((len(targets), len(items)))
+        baseline = np.zeros(len(targets))
+        if not self.explainable:
+            return Attribution(contributions, baseline)
+        history = sp.csr_matrix((np.asarray(plays, dtype=np.float64), items, [0, len(items)]), shape=(1, n_items))
+        position = {int(j): k for k, j in enumerate(items)}
+        for t, item in enumerate(targets):
+            for j, value in self.contributions(history, int(item), user).items():
+                contributions[t, position[j]] = value
+            baseline[t] = self.baseline(history, int(item), user)
+        return Attribution(contributions, baseline)
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         """Exact share of ``score(history)[item]`` owed to each history item (explainable models).

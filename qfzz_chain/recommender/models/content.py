@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qfzz_chain.recommender.errors import InvalidParameterError
-from qfzz_chain.recommender.models.base import Model, Weighting, check_fitted, gather_rows, row
+from qfzz_chain.recommender.models.base import Attribution, Model, Served, Weighting, check_fitted, gather_rows, row
 
 
 def tfidf_rows(counts: sp.csr_matrix, norm_power: float = 1.0) -> sp.csr_matrix:
@@ -76,9 +76,33 @@ class TagContent(Model):
         return np.asarray((self.profile(history) @ self.features_by_tag).todense())
 
     def score_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> np.ndarray:
+        return self.serve_one(items, plays, n_items, user).scores
+
+    def serve_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> Served:
         check_fitted(self.features, self)
-        profile = gather_rows(self.features, np.asarray(items), self.weighting.values(plays), self.features.shape[1])
-        return self.serving_features @ profile.astype(np.float32)
+        items = np.asarray(items)
+        values = self.weighting.values(plays)
+        profile = gather_rows(self.features, items, values, self.features.shape[1])
+        scores = self.serving_features @ profile.astype(np.float32)
+
+        def explain(targets: np.ndarray) -> Attribution:
+            # score_t = Σ_j w(h_j) ⟨v_j, v_t⟩: one similarity per (history item, target).
+            targets = np.asarray(targets, dtype=np.int64)
+            similarity = (self.features[items] @ self.features[targets].T).toarray()
+            return Attribution((similarity * values[:, None]).T, np.zeros(len(targets)))
+
+        def matched(targets: np.ndarray, top: int) -> list[dict[int, float]]:
+            return [self._strongest_tags(profile, int(t), top) for t in targets]
+
+        return Served(scores, explain, matched)
+
+    def _strongest_tags(self, profile: np.ndarray, item: int, top: int) -> dict[int, float]:
+        """The ``top`` tags with the largest ``profile_t · v_it`` > 0, largest first (ties: lower tag)."""
+        start, end = self.features.indptr[item], self.features.indptr[item + 1]
+        tags = self.features.indices[start:end]
+        shared = self.features.data[start:end] * profile[tags]
+        order = np.lexsort((tags, -shared))[:top]
+        return {int(tags[k]): float(shared[k]) for k in order if shared[k] > 0}
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.features, self)

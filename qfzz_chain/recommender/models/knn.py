@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from qfzz_chain.recommender.models.base import Model, Weighting, check_fitted, gather_rows, row
+from qfzz_chain.recommender.models.base import Attribution, Model, Served, Weighting, check_fitted, gather_rows, row
 
 
 def keep_top_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -80,6 +80,22 @@ class ItemKNN(Model):
             return super().score_one(items, plays, n_items, user)
         check_fitted(self.weights, self)
         return gather_rows(self.weights, np.asarray(items), self.weighting.values(plays), n_items)
+
+    def serve_one(self, items: np.ndarray, plays: np.ndarray, n_items: int, user: int | None = None) -> Served:
+        if self.normalize:
+            return super().serve_one(items, plays, n_items, user)
+        check_fitted(self.weights, self)
+        items = np.asarray(items)
+        values = self.weighting.values(plays)
+        scores = gather_rows(self.weights, items, values, n_items)
+
+        def explain(targets: np.ndarray) -> Attribution:
+            # score_t = Σ_j w(h_j) W[j, t]: the history rows of W, read at the targets.
+            targets = np.asarray(targets, dtype=np.int64)
+            block = self.weights[items][:, targets].toarray()
+            return Attribution((block * values[:, None]).T, np.zeros(len(targets)))
+
+        return Served(scores, explain)
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.weights, self)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from qfzz_chain.recommender.errors import InvalidParameterError
 from qfzz_chain.recommender.models.base import Model, check_fitted
@@ -95,6 +94,8 @@ class NCF(Model):
         coo = sp.csr_matrix(train).tocoo()
         pos_users, pos_items = coo.row.astype(np.int64), coo.col.astype(np.int64)
         # Minibatch products are tiny (batch × 32); BLAS threads only add synchronisation cost.
+        from threadpoolctl import threadpool_limits  # here: serving does not need it
+
         with threadpool_limits(limits=1, user_api="blas"):
             self._train(weights, optimiser, pos_users, pos_items, n_items, rng)
         self.weights = weights
