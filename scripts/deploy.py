@@ -42,6 +42,7 @@ def _epoch_seconds(account) -> int:
 SUITE: tuple[tuple[str, tuple], ...] = (
     ("TrackRegistry", ()),
     ("RecommendationOracle", (_deployer_address, _epoch_seconds)),  # owner, seconds per epoch
+    ("Royalties", ("TrackRegistry",)),
 )
 
 

@@ -76,8 +76,12 @@ def _refused(exc: Web3RPCError, sender: Sender) -> ChainError:
     return ChainError(f"the node refused the transaction: {message}")
 
 
-def transact(w3: Web3, sender: Sender, abi: list, function, *, estimate_block: str = "latest") -> Receipt:
+def transact(
+    w3: Web3, sender: Sender, abi: list, function, *, estimate_block: str = "latest", value: int = 0
+) -> Receipt:
     """Estimate (which surfaces any revert before spending gas), sign or have the node sign, wait.
+
+    ``value`` is the wei sent with the call (a payment); the balance check covers it with the fee.
 
     ``estimate_block="pending"`` estimates in the context of the next block, for a call that is
     valid only after the latest block (a reveal right after its commitment's block).
@@ -89,10 +93,12 @@ def transact(w3: Web3, sender: Sender, abi: list, function, *, estimate_block: s
 
     try:
         fields = {"from": sender.address, "nonce": w3.eth.get_transaction_count(sender.address, "pending")}
+        if value:
+            fields["value"] = value
         fields["gas"] = function.estimate_gas(dict(fields), block_identifier=estimate_block)
         tx = function.build_transaction(fields)
         fee = tx["gas"] * int(tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
-        if fee and w3.eth.get_balance(sender.address) < fee:
+        if (fee or value) and w3.eth.get_balance(sender.address) < fee + value:
             raise NoFundsError(NO_FUNDS_HINT.format(address=sender.address))
         if sender.signs_locally:
             signed = Account.sign_transaction(tx, sender.private_key)

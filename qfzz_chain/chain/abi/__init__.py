@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 ABI_DIR = Path(__file__).resolve().parent
-PACKAGED = ("TrackRegistry", "RecommendationOracle")
+PACKAGED = ("TrackRegistry", "RecommendationOracle", "Royalties")
 
 
 @cache
