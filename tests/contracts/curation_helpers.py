@@ -111,7 +111,7 @@ def deploy_world(accounts, people: int = 16) -> World:
     owner, attester, updater = accounts[0], accounts[1], accounts[2]
     oracle = brownie.RecommendationOracle.deploy(owner, EPOCH, {"from": owner})
     registry = brownie.TrackRegistry.deploy({"from": owner})
-    royalties = brownie.RoyaltySplitsStandIn.deploy(registry, {"from": owner})
+    royalties = brownie.Royalties.deploy(registry, {"from": owner})
     # the ledger names the curation contract deployed right after it
     curation_address = owner.get_deployment_address(owner.nonce + 1)
     ledger = brownie.ReputationLedger.deploy(owner, oracle, curation_address, STAKE_SATURATION, {"from": owner})
