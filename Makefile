@@ -35,10 +35,12 @@ forge-test: install
 analyze: install
 	@for contract in contracts/*.sol; do slither "$$contract" --fail-medium 2>&1 | grep -v "running$$"; done
 
+## Every benchmark, each writing benchmarks/results/NAME.json; `make bench QUICK=1` runs each in its
+## quick mode (for iterating: smaller inputs, the same keys), `make bench ONLY=oracle` just one.
+BENCH_FLAGS := $(if $(QUICK),--quick,)
 bench: compile
 	@tools/bootstrap.sh --bench  # the fingerprint benchmark's audio: espeak-ng, Debian's game music
-	python benchmarks/bench_gas.py
-	@for bench in benchmarks/bench_*.py; do [ "$$bench" = benchmarks/bench_gas.py ] || python "$$bench"; done
+	@for bench in benchmarks/bench_$(or $(ONLY),*).py; do echo "== $$bench $(BENCH_FLAGS)"; python "$$bench" $(BENCH_FLAGS); done
 
 chain-up: install
 	@qfzz chain up

@@ -16,10 +16,10 @@ pragma solidity 0.8.28;
 /// EIP-2537 answers a call to 0x0b-0x11 with empty success ({PrecompileOutputLength}).
 /// A failing precompile consumes all the gas forwarded to it (63/64 of what is left).
 ///
-/// Gas (anvil 1.7.1, Osaka pricing, measured by benchmarks/bench_bls.py into
-/// benchmarks/results/bls.json): `hashToG1` of a 32-byte message = 2 MAP_FP_TO_G1 (11,000) +
-/// G1ADD (375) + 2 MODEXP (1,000) + 5 SHA-256 (~1,000) + memory and glue; `verify` adds one
-/// two-pair PAIRING_CHECK (102,900). Floor for `verify`: 115,275 gas of precompile prices.
+/// Gas (anvil 1.7.1, Osaka prices; benchmarks/bench_bls.py, pinned in tests/zk): `hashToG1` of a
+/// 32-byte message 15,461 = 2 MAP_FP_TO_G1 (11,200 with the calls) + G1ADD (475) + 2 MODEXP
+/// (1,200) + 5 SHA-256 (1,004) + 1,582 of copying and call set-up; `verify` 119,420 adds one
+/// two-pair PAIRING_CHECK (103,000): 116,879 of it is precompile calls.
 library BLS12381 {
     // ---- errors --------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ _SUBCOMMANDS = {
     "recommend": ("qfzz_chain.cli.recommend:recommend", "Recommend music with explanations; evaluate models."),
     "oracle": ("qfzz_chain.cli.oracle:oracle", "Committee nodes anchor recommendation batches; listeners get receipts."),
     "verify": ("qfzz_chain.cli.verify:verify", "Check a recommendation receipt against the chain, link by link."),
+    "p2p": ("qfzz_chain.cli.p2p:p2p", "Gossip recommendation between listener nodes: simulate, run a node, ask it."),
 }
 
 

@@ -145,6 +145,39 @@ def committee_join(session: ChainSession, committee_file: Path, fund: float, as_
                    + table(v["joined"], ["index", "operator", "transaction", "gas_used"]))
 
 
+committee_file_option = click.option("--committee", "committee_file", required=True,
+                                     type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                                     help="The file `committee init` wrote.")  # fmt: skip
+members_option = click.option("--member", "members", multiple=True, type=click.IntRange(0, 255),
+                              help="Only this member (repeatable); default every member.")  # fmt: skip
+
+
+@committee.command("start")
+@committee_file_option
+@members_option
+@json_option
+def committee_start(committee_file: Path, members: tuple[int, ...], as_json: bool) -> None:
+    """Start the members' nodes as background processes on this machine (logs: MEMBER_HOME/node.log)."""
+    from qfzz_chain.oracle import localnet
+
+    started = localnet.start(committee_file, list(members) or None)
+    emit({"started": started, "running": localnet.running(committee_file)}, as_json,
+         lambda v: f"started {len(started)} node(s); running: {sorted(v['running'])}")
+
+
+@committee.command("stop")
+@committee_file_option
+@members_option
+@click.option("--kill", is_flag=True, help="SIGKILL, as a crash (the journal makes it safe).")
+@json_option
+def committee_stop(committee_file: Path, members: tuple[int, ...], kill: bool, as_json: bool) -> None:
+    """Stop the members' nodes; each resumes from its journal when started again."""
+    from qfzz_chain.oracle import localnet
+
+    stopped = localnet.stop(committee_file, list(members) or None, kill=kill)
+    emit({"stopped": stopped}, as_json, lambda v: f"stopped node(s) {v['stopped'] or 'none'}")
+
+
 # ---- model versions ------------------------------------------------------------------------
 
 
@@ -196,11 +229,12 @@ def model_publish(session: ChainSession, model_name: str, activate_at: int | Non
 @click.option("--committee", "committee_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The file `committee init` wrote.")
 @click.option("--index", type=click.IntRange(0, 255), required=True, help="This node's member index.")
-def node(committee_file: Path, index: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Log JSON lines ({time, level, message}) instead of text.")
+def node(committee_file: Path, index: int, as_json: bool) -> None:
     """Run committee member INDEX in the foreground (Ctrl-C stops it; it resumes from its journal)."""
     from qfzz_chain.oracle.node import NodeConfig, run_node
 
-    run_node(NodeConfig.load(committee_file, index))
+    run_node(NodeConfig.load(committee_file, index), json_logs=as_json)
 
 
 @oracle.command()

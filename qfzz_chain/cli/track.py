@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,9 +38,9 @@ def track() -> None:
     """
 
 
-def _track_fields(command):
+def _track_fields(command, folders: bool = False):
     for option in reversed([
-        click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
+        click.argument("file", type=click.Path(dir_okay=folders, path_type=Path)),
         click.option("--title", required=True, help="The track's title."),
         click.option("--artist-name", help="The artist's name as shown to listeners."),
         click.option("--isrc", help="International Standard Recording Code, e.g. USRC17607839."),
@@ -122,8 +123,45 @@ def _checked_audio(session: ChainSession, file: Path, parent_list, force: bool, 
     return {"fingerprint": fingerprint.to_metadata(), "duplicate_override": override}, check
 
 
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif")
+
+
+def _publish(session: ChainSession, cids: list[str], name: str) -> list[str]:
+    """Pin what was registered on the configured remote (kubo or a pinning service), one line each."""
+    from qfzz_chain.ipfs import publishing
+
+    if publishing.target_from_env() is None:
+        return []
+    lines = []
+    for cid in cids:
+        result = publishing.publish(session.store, cid, name=name)
+        lines.append(result.line())
+        if not result.published:
+            click.echo(result.line(), err=True)
+    return lines
+
+
+def _register_one(session, sender, file, title, artist_name, isrc, extra_metadata, parent_list, cid_version, force,
+                  reason, album: dict | None = None) -> dict:  # fmt: skip
+    extra_fields, check = _checked_audio(session, file, parent_list, force, reason)
+    metadata = tracks.load_extra_metadata(extra_metadata)
+    if album is not None:
+        if "album" in metadata:
+            raise tracks.TrackInputError("--metadata may not set album when registering a folder: the album is the folder")
+        metadata = {**metadata, "album": album}
+    with _progress_bar(file) as progress:
+        prepared = tracks.prepare_track(session.store, file, title=title, artist_name=artist_name, isrc=isrc,
+                                        extra=metadata, cid_version=int(cid_version), progress=progress,
+                                        **extra_fields)  # fmt: skip
+    done = tracks.register(session.registry, sender, prepared, parent_list)
+    return _registered_view(done, content_cid=prepared.content_cid, metadata_cid=prepared.metadata_cid,
+                            title=prepared.metadata["title"], duration_seconds=prepared.metadata["duration_seconds"],
+                            duplicate_check={"compared": check.compared, "unchecked": check.unchecked,
+                                             "forced_over": check.matches})  # fmt: skip
+
+
 @track.command()
-@_track_fields
+@functools.partial(_track_fields, folders=True)
 @_duplicate_options
 @chain_options(sends=True)
 @json_option
@@ -131,21 +169,39 @@ def register(session: ChainSession, file, title, artist_name, isrc, extra_metada
              as_json):  # fmt: skip
     """Add FILE and its metadata to IPFS and register the track as the sender's.
 
+    FILE may be a folder: an album, added as kubo's `ipfs add -r` would (one directory CID), each
+    audio file in it registered as a track titled by its file name, the album (its CID, --title,
+    the track number) in every track's metadata.
+
     Sends the commitment, then its reveal in a later block. Stopped in between (a crash, a
     closed laptop), running the same command again finishes it with the same salt. Audio that
     sounds like a registered track (a re-encode, a trim, a gain change; parents declared with
-    --parent aside) is refused unless --force --reason.
+    --parent aside) is refused unless --force --reason. With QFZZ_IPFS_PUBLISH_API or
+    QFZZ_IPFS_PIN_SERVICE set, what was registered is pinned there too.
     """
     registry = session.registry  # a missing chain, deployment, sender or parent fails before any add
     sender = session.sender()
     parent_list = _parents(session, parents)
-    extra_fields, check = _checked_audio(session, file, parent_list, force, reason)
-    prepared = _prepare(session, file, title, artist_name, isrc, extra_metadata, cid_version, **extra_fields)
-    done = tracks.register(registry, sender, prepared, parent_list)
-    emit(_registered_view(done, content_cid=prepared.content_cid, metadata_cid=prepared.metadata_cid,
-                          duration_seconds=prepared.metadata["duration_seconds"],
-                          duplicate_check={"compared": check.compared, "unchecked": check.unchecked,
-                                           "forced_over": check.matches}), as_json)  # fmt: skip
+    if file.is_dir():
+        songs = sorted(p for p in file.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+        if not songs:
+            raise tracks.TrackInputError(f"{file} holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
+        tracks.check_fields(title=title, isrc=None)
+        added = session.store.add_directory(file, cid_version=int(cid_version))
+        views = []
+        for number, song in enumerate(songs, start=1):
+            album = {"cid": added.cid, "title": title.strip(), "track": number, "path": song.name}
+            views.append(_register_one(session, sender, song, song.stem, artist_name, None, extra_metadata, parent_list,
+                                       cid_version, force, reason, album))  # fmt: skip
+        published = _publish(session, [added.cid, *(v["metadata_cid"] for v in views)], title)
+        emit({"album": added.cid, "title": title, "tracks": views, "published": published}, as_json,
+             lambda v: f"album {v['album']} \"{title}\": {len(views)} tracks registered\n"
+                       + table(views, ["track_id", "title", "content_cid", "gas_used"]))
+        return
+    view = _register_one(session, sender, file, title, artist_name, isrc, extra_metadata, parent_list, cid_version,
+                         force, reason)  # fmt: skip
+    view["published"] = _publish(session, [view["content_cid"], view["metadata_cid"]], title)
+    emit(view, as_json)
 
 
 @track.command()

@@ -1,11 +1,20 @@
 """Blocks on disk, one file per block, laid out like kubo's flatfs (``next-to-last/2``).
 
 A block's file name is the base32 of its multihash, so CIDv0 and CIDv1 of the same bytes share
-a file. Every write goes to a temp file in the repository first and is renamed into place, so a
-block never appears under its real name half-written while the system runs; every read is checked
-against the hash. Blocks are not fsync'ed (kubo's flatfs is, by default), so this is not crash
-safe: after a power loss a block may be empty or missing. The hash check on read then reports it
-as corrupted or missing, never as wrong content; ``pins.json`` alone is fsync'ed.
+a file. Every read is checked against the hash.
+
+Crash safety, as kubo's flatfs with ``sync: true``: a block is written to a scratch file,
+``fsync``'ed, and only then renamed to its real name, and the folders renamed into are
+``fsync``'ed before the caller records anything that relies on the block (a pin). So after a
+crash or power cut a block file under its real name is whole, and a pin never names a block that
+is not on disk. ``fsync`` costs ~4 ms per block on this machine kind's virtual disk when done one
+after another (64 MB/s at most), but the file system commits concurrent ``fsync`` calls together:
+``BlockWriter`` hands them to ``SYNC_THREADS`` threads while the caller hashes the next chunk,
+which measured 0.5 ms per block with 8 threads.
+
+A block whose file exists but fails its hash (a disk fault, or an empty file left by a crash of a
+system without these guarantees) is replaced when the same block is written again (re-add,
+import, fetch), and ``EmbeddedStore.repair`` drops such blocks.
 
 Identity multihashes (code 0x00) hold their block inline, as kubo serves them: nothing is stored
 for them. Other multihashes longer than ``MAX_MULTIHASH`` bytes are refused.
@@ -20,16 +29,45 @@ import itertools
 import os
 import threading
 from pathlib import Path
-from typing import Iterator
-
-from multiformats import varint
+from typing import TYPE_CHECKING, Iterator
 
 from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
+from qfzz_chain.ipfs.dagpb import read_varint
 from qfzz_chain.ipfs.errors import BlockCorruptedError, BlockNotFoundError, InvalidCidError, IpfsError
 
 _SUFFIX = ".data"
 IDENTITY = 0x00
 MAX_MULTIHASH = 128  # sha2-512 is 66 bytes; longer keys would make file names too long
+SYNC_THREADS = 8
+_sync_pool: "ThreadPoolExecutor | None" = None
+_sync_pool_lock = threading.Lock()
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+
+def _pool() -> "ThreadPoolExecutor":
+    """One process-wide pool of fsync threads (fsync releases the GIL), made on first use.
+
+    ``concurrent.futures`` (and the ``logging`` it pulls in) is imported here, not at the top:
+    it is ~15 ms of start-up that ``add --only-hash`` never needs.
+    """
+    global _sync_pool
+    with _sync_pool_lock:
+        if _sync_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _sync_pool = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="qfzz-fsync")
+        return _sync_pool
+
+
+def fsync_path(path: Path) -> None:
+    """``fsync`` a file or folder by path (a folder's fsync makes the renames into it durable)."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _key(multihash: bytes) -> str:
@@ -76,7 +114,7 @@ class FlatBlockstore:
             return inline
         try:
             data = self._path(multihash).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise BlockNotFoundError(cid_text(cid)) from None
         except OSError as exc:
             raise IpfsError(f"cannot read block {cid_text(cid)}: {exc.strerror or exc}") from None
@@ -95,6 +133,14 @@ class FlatBlockstore:
             raise BlockNotFoundError(cid_text(cid)) from None
         except OSError as exc:
             raise IpfsError(f"cannot read block {cid_text(cid)}: {exc.strerror or exc}") from None
+
+    def is_intact(self, cid: bytes) -> bool:
+        """Whether the block is stored and hashes to its CID (identity CIDs always are)."""
+        try:
+            self.get(cid)
+        except (BlockNotFoundError, BlockCorruptedError):
+            return False
+        return True
 
     def write_scratch(self, data: bytes) -> Path:
         """Write ``data`` to a new scratch file (for a later atomic rename) and return its path.
@@ -132,16 +178,34 @@ class FlatBlockstore:
             for leftover in self._tmp.iterdir():
                 leftover.unlink(missing_ok=True)
 
-    def put(self, cid: bytes, data: bytes) -> bool:
-        """Store a block (the caller vouches that ``data`` hashes to ``cid``); False if present."""
+    def put(self, cid: bytes, data: bytes, *, check_existing: bool = True) -> bool:
+        """Store a block without fsync (the caller vouches that ``data`` hashes to ``cid``).
+
+        False if an intact copy is already stored; a damaged copy is replaced. For cached
+        blocks; ``BlockWriter`` writes durably.
+        """
         multihash = split_cid(cid)[1]
         if multihash[:1] == b"\x00":
             return False  # inline
         target = self._path(multihash)
-        if target.is_file():
+        if target.is_file() and (not check_existing or self.is_intact(cid)):
             return False
         self._move(self.write_scratch(data), target)  # the path (a base32 of the key) once
         return True
+
+    def writer(self) -> "BlockWriter":
+        """A durable writer for one add or import (see ``BlockWriter``)."""
+        return BlockWriter(self)
+
+    def sync_blocks(self, cids: list[bytes]) -> None:
+        """Make already stored blocks durable (fetched blocks, before they are pinned)."""
+        paths = {self._path(split_cid(cid)[1]) for cid in cids if split_cid(cid)[1][:1] != b"\x00"}
+        with self._write_errors():
+            for future in [_pool().submit(fsync_path, path) for path in paths if path.exists()]:
+                future.result()
+            folders = {path.parent for path in paths} | ({self._blocks} if paths else set())
+            for future in [_pool().submit(fsync_path, folder) for folder in folders if folder.exists()]:
+                future.result()
 
     def commit(self, scratch: Path, cid: bytes) -> None:
         """Move a fully written scratch file into place as ``cid``'s block."""
@@ -168,6 +232,10 @@ class FlatBlockstore:
             reason = exc.strerror or exc
             raise IpfsError(f"cannot write to the IPFS repository {self.root}: {reason}") from None
 
+    def scratch_files(self) -> list[Path]:
+        """Scratch files present now (left by interrupted writes when no one is writing)."""
+        return sorted(self._tmp.iterdir()) if self._tmp.is_dir() else []
+
     def delete(self, multihash: bytes) -> None:
         if multihash[:1] == b"\x00" or len(multihash) > MAX_MULTIHASH:
             return  # never stored
@@ -191,11 +259,87 @@ class FlatBlockstore:
 def _identity_data(multihash: bytes) -> bytes | None:
     """The bytes an identity multihash holds, or None if it is malformed."""
     try:
-        length, size, _ = varint.decode_raw(multihash[1:])
+        length, offset = read_varint(multihash, 1)
     except ValueError:
         return None
-    data = multihash[1 + size :]
+    data = multihash[offset:]
     return data if len(data) == length else None
+
+
+class BlockWriter:
+    """Durable block writes for one add or import: write, fsync (in the pool), rename; then
+    ``finish()`` waits for every fsync and rename and fsyncs the folders renamed into.
+
+    Until ``finish()`` returns, nothing may record the blocks (pin them). ``written`` lists the
+    blocks this writer created or replaced, for the caller to remove again if it fails.
+    """
+
+    def __init__(self, store: FlatBlockstore):
+        self._store = store
+        self._pending: list["Future[None]"] = []
+        self._folders: set[Path] = set()
+        self.written: list[bytes] = []
+        self._new_shards = False
+
+    def put(self, cid: bytes, data: bytes) -> bool:
+        """Queue a block for a durable write; False if an intact copy is already stored."""
+        multihash = split_cid(cid)[1]
+        if multihash[:1] == b"\x00":
+            return False
+        target = self._store._path(multihash)
+        if target.is_file() and self._store.is_intact(cid):
+            return False
+        self.stage(self._store.write_scratch(data), cid)
+        return True
+
+    def stage(self, scratch: Path, cid: bytes) -> None:
+        """Make an already written scratch file ``cid``'s block, durably (fsync, then rename)."""
+        multihash = split_cid(cid)[1]
+        if multihash[:1] == b"\x00":
+            scratch.unlink(missing_ok=True)
+            return
+        target = self._store._path(multihash)
+        if not target.parent.is_dir():
+            with self._store._write_errors():
+                target.parent.mkdir(parents=True, exist_ok=True)
+            self._new_shards = True
+        self._folders.add(target.parent)
+        self.written.append(cid)
+        self._pending.append(_pool().submit(self._sync_and_move, scratch, target))
+        if len(self._pending) > 4 * SYNC_THREADS:  # bound the scratch files waiting for fsync
+            self._drain(len(self._pending) - 2 * SYNC_THREADS)
+
+    def _sync_and_move(self, scratch: Path, target: Path) -> None:
+        try:
+            fsync_path(scratch)
+            os.replace(scratch, target)
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
+
+    def _drain(self, count: int) -> None:
+        done, self._pending = self._pending[:count], self._pending[count:]
+        with self._store._write_errors():
+            for future in done:
+                future.result()
+
+    def finish(self) -> None:
+        """Wait for every queued block; fsync the folders so the renames survive a power cut."""
+        self._drain(len(self._pending))
+        folders = set(self._folders)
+        if self._new_shards:
+            folders.add(self._store._blocks)
+        with self._store._write_errors():
+            for future in [_pool().submit(fsync_path, folder) for folder in folders]:
+                future.result()
+        self._folders.clear()
+
+    def abandon(self) -> None:
+        """Wait for queued writes without raising (the caller is failing and will clean up)."""
+        for future in self._pending:
+            with contextlib.suppress(BaseException):
+                future.result()
+        self._pending.clear()
 
 
 @contextlib.contextmanager

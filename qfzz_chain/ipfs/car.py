@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Sequence
 
-import dag_cbor
-from dag_cbor.decoding import CBORDecodingError
-from multiformats import CID, varint
+import libipld
 
 from qfzz_chain.ipfs.cid import block_matches, cid_text, split_cid
+from qfzz_chain.ipfs.dagpb import read_varint, varint
 from qfzz_chain.ipfs.errors import CarFormatError
 
 # Larger sections are refused rather than buffered: kubo refuses blocks over 4 MiB too.
@@ -33,15 +32,32 @@ class CarSection:
     data: bytes
 
 
+def _cbor_head(major: int, value: int) -> bytes:
+    if value < 24:
+        return bytes((major << 5 | value,))
+    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if value < 1 << (8 * size):
+            return bytes((major << 5 | extra,)) + value.to_bytes(size, "big")
+    raise ValueError("CBOR length too large")
+
+
 def encode_header(roots: Sequence[bytes]) -> bytes:
-    """The length-prefixed CAR v1 header naming ``roots`` (binary CIDs)."""
-    header = dag_cbor.encode({"roots": [CID.decode(root) for root in roots], "version": 1})
-    return varint.encode(len(header)) + header
+    """The length-prefixed CAR v1 header ``{"roots": [...], "version": 1}`` (dag-cbor).
+
+    Written directly: dag-cbor's canonical map order (shorter keys first) puts ``roots`` before
+    ``version``; each root is tag 42 over the CID bytes with the 0x00 multibase prefix.
+    """
+    header = bytearray(b"\xa2\x65roots")
+    header += _cbor_head(4, len(roots))
+    for root in roots:
+        header += b"\xd8\x2a" + _cbor_head(2, len(root) + 1) + b"\x00" + root
+    header += b"\x67version\x01"
+    return varint(len(header)) + bytes(header)
 
 
 def encode_section(cid: bytes, data: bytes) -> bytes:
     """One length-prefixed CAR section for a binary CID."""
-    return varint.encode(len(cid) + len(data)) + cid + data
+    return varint(len(cid) + len(data)) + cid + data
 
 
 def _read_exactly(stream: BinaryIO, size: int, what: str) -> bytes:
@@ -68,7 +84,7 @@ def _read_varint(stream: BinaryIO, what: str) -> int | None:
             raise CarFormatError(f"truncated CAR: {what} length cut off")
         encoded += more
     try:
-        return varint.decode(bytes(encoded))
+        return read_varint(bytes(encoded), 0)[0]
     except ValueError as exc:
         raise CarFormatError(f"malformed CAR: {what} length: {exc}") from None
 
@@ -79,15 +95,13 @@ def _split_cid(section: bytes) -> tuple[bytes, bytes]:
         if section[:2] == b"\x12\x20":  # a bare sha2-256 multihash is a CIDv0
             cid_length = 34
         else:
-            view = memoryview(section)
             offset = 0
             for field in ("version", "codec", "hash function"):
-                value, size, _rest = varint.decode_raw(view[offset:])
-                offset += size
+                value, offset = read_varint(section, offset)
                 if field == "version" and value != 1:
                     raise ValueError(f"CID version {value}")
-            digest_length, size, _rest = varint.decode_raw(view[offset:])
-            cid_length = offset + size + digest_length
+            digest_length, offset = read_varint(section, offset)
+            cid_length = offset + digest_length
         if cid_length > len(section):
             raise ValueError("CID runs past the end of its section")
         return section[:cid_length], section[cid_length:]
@@ -104,9 +118,9 @@ def read_header(stream: BinaryIO) -> list[bytes]:
         raise CarFormatError(f"not a CAR file: implausible header length {length}")
     raw = _read_exactly(stream, length, "header")
     try:
-        header = dag_cbor.decode(raw)
-    except CBORDecodingError as exc:
-        raise CarFormatError(f"not a CAR file: header is not dag-cbor ({exc})") from None
+        header = libipld.decode_dag_cbor(raw)
+    except ValueError as exc:
+        header = _decode_header_slowly(raw, exc)
     if not isinstance(header, dict) or "version" not in header:
         raise CarFormatError("not a CAR file: header has no version")
     if header["version"] == 2:
@@ -114,9 +128,35 @@ def read_header(stream: BinaryIO) -> list[bytes]:
     if header["version"] != 1:
         raise CarFormatError(f"unsupported CAR version {header['version']!r}")
     roots = header.get("roots")
-    if not isinstance(roots, list) or not all(isinstance(root, CID) for root in roots):
+    # libipld gives a CID link as its binary form (bytes), like a byte string: check it parses.
+    if not isinstance(roots, list) or not all(isinstance(root, bytes) and _is_cid(root) for root in roots):
         raise CarFormatError("malformed CAR: header roots are not a list of CIDs")
-    return [bytes(root) for root in roots if isinstance(root, CID)]
+    return list(roots)
+
+
+def _decode_header_slowly(raw: bytes, first_error: Exception) -> dict:
+    """The header through the ``dag_cbor`` package, for what libipld refuses (identity CIDs
+    over 64 bytes as roots); roots come back in binary form as from libipld."""
+    import dag_cbor
+    from dag_cbor.decoding import CBORDecodingError
+    from multiformats import CID
+
+    try:
+        header = dag_cbor.decode(raw)
+    except (CBORDecodingError, ValueError):
+        raise CarFormatError(f"not a CAR file: header is not dag-cbor ({first_error})") from None
+    if isinstance(header, dict) and isinstance(header.get("roots"), list):
+        header = dict(header, roots=[bytes(r) if isinstance(r, CID) else r for r in header["roots"]])
+    return header  # type: ignore[return-value]
+
+
+def _is_cid(binary: bytes) -> bool:
+    try:
+        cid_text(binary)
+        split_cid(binary)
+    except Exception:  # InvalidCidError, or a malformed multihash
+        return False
+    return True
 
 
 def read_sections(stream: BinaryIO) -> Iterator[CarSection]:

@@ -12,15 +12,23 @@ __all__ = [
     "IpfsError",
     "NodeUnavailableError",
     "NotAFileError",
+    "IsDirectoryError",
+    "PublishError",
+    "PathNotFoundError",
 ]
 
 
 class BlockNotFoundError(IpfsError):
     """A block the DAG links to is not in the store (never added, or garbage-collected)."""
 
-    def __init__(self, cid: str):
-        super().__init__(f"block {cid} not found in the store")
+    def __init__(self, cid: str, *, peers: list[str] | None = None):
+        if peers:
+            where = "; ".join(peers)
+            super().__init__(f"block {cid} not found in the store nor on any peer ({where})")
+        else:
+            super().__init__(f"block {cid} not found in the store")
         self.cid = cid
+        self.peers = peers or []
 
 
 class BlockCorruptedError(IpfsError):
@@ -29,6 +37,10 @@ class BlockCorruptedError(IpfsError):
     def __init__(self, cid: str, reason: str = "its bytes do not match its hash"):
         super().__init__(f"block {cid} is corrupted: {reason}")
         self.cid = cid
+
+
+class PathNotFoundError(IpfsError):
+    """A name in an IPFS path (``CID/album/track.wav``) is not in its directory."""
 
 
 class NotAFileError(IpfsError):
@@ -41,3 +53,11 @@ class CarFormatError(IpfsError):
 
 class NodeUnavailableError(IpfsError):
     """The configured IPFS node cannot be reached or answered something unexpected."""
+
+
+class IsDirectoryError(NotAFileError):
+    """The path names a UnixFS directory where a file was needed (kubo: "this dag node is a directory")."""
+
+
+class PublishError(IpfsError):
+    """Content could not be published to the configured remote (kubo RPC or pinning service)."""

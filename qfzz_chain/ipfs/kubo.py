@@ -27,7 +27,7 @@ from qfzz_chain.ipfs.cid import (
     block_matches,
     cid_bytes,
     cid_text,
-    parse_cid,
+    parse_root,
     split_cid,
 )
 from qfzz_chain.ipfs.dagpb import decode_node
@@ -38,7 +38,19 @@ from qfzz_chain.ipfs.errors import (
     IpfsError,
     NodeUnavailableError,
 )
-from qfzz_chain.ipfs.store import AddResult, ImportedRoot, ImportResult, Progress, open_to_add
+from qfzz_chain.ipfs.store import (
+    to_url,
+    AddedEntry,
+    AddResult,
+    DirectoryAddResult,
+    ImportedRoot,
+    ImportResult,
+    LsEntry,
+    Progress,
+    open_to_add,
+)
+
+_LS_KINDS = {1: "directory", 2: "file", 0: "file", 4: "symlink", 5: "directory"}
 
 
 def to_multiaddr(api: str) -> str:
@@ -147,12 +159,19 @@ class KuboStore:
         cid_version: int = 0,
         only_hash: bool = False,
         progress: Progress | None = None,
+        raw_leaves: bool | None = None,
+        chunk_size: int = 262144,
+        pin: bool = True,
+        wrap: bool = False,
     ) -> AddResult:
         """Have the node chunk, store and pin a file (``ipfs add FILE``)."""
+        if wrap:
+            return self.add_directory(path, cid_version=cid_version, only_hash=only_hash, raw_leaves=raw_leaves,
+                                      chunk_size=chunk_size, pin=pin, wrap=True)  # type: ignore[return-value]
         with open_to_add(path) as (handle, total):
             return self.add_stream(
                 handle, name=Path(path).name, cid_version=cid_version, only_hash=only_hash,
-                progress=progress, total=total,
+                progress=progress, total=total, raw_leaves=raw_leaves, chunk_size=chunk_size, pin=pin,
             )
 
     def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False) -> AddResult:
@@ -169,6 +188,8 @@ class KuboStore:
         pin: bool = True,
         progress: Progress | None = None,
         total: int = 0,
+        raw_leaves: bool | None = None,
+        chunk_size: int = 262144,
     ) -> AddResult:
         """Upload ``stream`` as one file with kubo's defaults for the CID version."""
         if cid_version not in (0, 1):
@@ -180,9 +201,10 @@ class KuboStore:
                     reader,
                     cid_version=cid_version,
                     # the client sends raw-leaves=false unless told; kubo's CIDv1 default is raw
-                    raw_leaves=cid_version == 1,
+                    raw_leaves=cid_version == 1 if raw_leaves is None else raw_leaves,
                     only_hash=only_hash,
                     pin=pin,
+                    chunker=f"size-{chunk_size}",
                 )
             except OSError as exc:
                 raise IpfsError(f"cannot read {name or 'input'}: {exc.strerror or exc}") from None
@@ -190,22 +212,113 @@ class KuboStore:
 
     # ---- reading --------------------------------------------------------------------------
 
+    def add_directory(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        cid_version: int = 0,
+        raw_leaves: bool | None = None,
+        chunk_size: int = 262144,
+        pin: bool = True,
+        only_hash: bool = False,
+        hidden: bool = False,
+        wrap: bool = False,
+        progress: Progress | None = None,
+    ) -> DirectoryAddResult:
+        """``ipfs add -r`` on the node (ipfshttpclient uploads the folder as multipart parts)."""
+        source = Path(path)
+        with self._errors("add a folder"):
+            items = self._client.add(
+                str(source), recursive=source.is_dir(), wrap_with_directory=wrap, cid_version=cid_version,
+                raw_leaves=cid_version == 1 if raw_leaves is None else raw_leaves, only_hash=only_hash,
+                pin=pin, chunker=f"size-{chunk_size}", **({"hidden": True} if hidden else {}),
+            )  # fmt: skip
+        items = items if isinstance(items, list) else [items]
+        entries = tuple(
+            AddedEntry(path=item["Name"], cid=item["Hash"], size=0, dag_size=int(item["Size"]), kind="file")
+            for item in items
+        )
+        root = entries[-1]
+        return DirectoryAddResult(cid=root.cid, size=0, dag_size=root.dag_size, name=source.name, entries=entries)
+
+    def ls(self, path: str) -> list[LsEntry]:
+        """``ipfs ls`` on the node."""
+        with self._errors(f"list {path}"):
+            objects = self._client.ls(path)["Objects"]
+        return [
+            LsEntry(name=link["Name"], cid=link["Hash"], size=int(link.get("Size", 0)),
+                    type=_LS_KINDS.get(int(link.get("Type", 2)), "unknown"))  # fmt: skip
+            for obj in objects
+            for link in obj.get("Links", [])
+        ]
+
+    def get(self, path: str, out: str | os.PathLike[str], *, progress: Progress | None = None) -> int:
+        """``ipfs get`` from the node into ``out`` (the node streams a tar; it is unpacked here)."""
+        import shutil
+
+        target = Path(out)
+        if target.exists():
+            raise IpfsError(f"cannot write {target}: it already exists")
+        scratch = Path(tempfile.mkdtemp(dir=target.resolve().parent, prefix=f".{target.name}."))
+        try:
+            with self._errors(f"get {path}"):
+                self._client.get(path, target=str(scratch))
+            produced = list(scratch.iterdir())
+            if len(produced) != 1:
+                raise IpfsError(f"the IPFS node at {self.api} sent an unexpected archive for {path}")
+            os.replace(produced[0], target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return sum(p.stat().st_size for p in ([target] if target.is_file() else target.rglob("*")) if p.is_file())
+
     def cat(self, cid: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
-        """Stream a file's bytes from the node (which checks each block as it reads it)."""
+        """Stream a file's bytes from the node (which checks each block as it reads it).
+
+        kubo reports a failure after the first byte only in an ``X-Stream-Error`` trailer, which
+        HTTP clients drop; the stream is therefore checked against kubo's ``X-Content-Length``
+        and a short one is an error, never a quietly truncated file.
+        """
         if offset < 0 or (length is not None and length < 0):
             raise IpfsError("offset and length must not be negative")
-        root = str(parse_cid(cid))
+        root = cid if "/" in cid.strip("/").removeprefix("ipfs/") else str(parse_root(cid))
+        params: dict[str, Any] = {"arg": root, "offset": offset}
+        if length is not None:
+            params["length"] = length
         with self._errors(f"cat {root}"):
-            chunks = self._client.cat(root, offset=offset, length=length, stream=True)
-            first = next(chunks, b"")  # an unknown CID fails here, before any byte is used
-        return self._guarded(f"cat {root}", first, chunks)
+            try:
+                response = requests.post(f"{to_url(self.api)}/api/v0/cat", params=params, stream=True, timeout=120)
+            except requests.exceptions.ConnectionError:
+                raise NodeUnavailableError(f"cannot reach the IPFS node at {self.api} (is it running?)") from None
+            if response.status_code != 200:
+                try:
+                    message = response.json().get("Message", response.text)
+                except ValueError:
+                    message = response.text.strip()
+                if "not found" in message:
+                    raise IpfsError(f"IPFS node at {self.api} refused to cat {root}: {message}")
+                raise IpfsError(f"IPFS node at {self.api} refused to cat {root}: {message}")
+            expected = response.headers.get("X-Content-Length")
+            chunks = response.iter_content(256 * 1024)
+            first = next(chunks, b"")
+        return self._counted(f"cat {root}", first, chunks, int(expected) if expected and expected.isdigit() else None, response)
 
-    def _guarded(self, action: str, first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        with self._errors(action):
-            if first:
-                yield first
-            for chunk in chunks:
-                yield chunk
+    def _counted(self, action: str, first: bytes, chunks: Iterator[bytes], expected: int | None, response) -> Iterator[bytes]:
+        received = 0
+        try:
+            with self._errors(action):
+                if first:
+                    received += len(first)
+                    yield first
+                for chunk in chunks:
+                    received += len(chunk)
+                    yield chunk
+        finally:
+            response.close()
+        if expected is not None and received < expected:
+            raise IpfsError(
+                f"the IPFS node at {self.api} broke off the transfer while trying to {action} "
+                f"after {received} of {expected} bytes: content is missing or corrupted on the node"
+            )
 
     def read_bytes(self, cid: str) -> bytes:
         """A whole file's bytes (for small content; use ``cat`` for large files)."""
@@ -213,7 +326,7 @@ class KuboStore:
 
     def get_block(self, cid: str) -> bytes:
         """One raw block from the node."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"get block {root}"):
             return bytes(self._client.block.get(root))
 
@@ -249,13 +362,13 @@ class KuboStore:
 
     def pin_add(self, cid: str) -> list[str]:
         """Pin recursively on the node (fetching the DAG if the node must)."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"pin {root}"):
             return list(self._client.pin.add(root)["Pins"])
 
     def pin_rm(self, cid: str) -> list[str]:
         """Remove a recursive pin on the node."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"unpin {root}"):
             return list(self._client.pin.rm(root)["Pins"])
 
@@ -273,7 +386,7 @@ class KuboStore:
 
     def export_car(self, cid: str, out: IO[bytes]) -> None:
         """Stream ``ipfs dag export`` of ``cid`` into ``out``."""
-        root = str(parse_cid(cid))
+        root = str(parse_root(cid))
         with self._errors(f"export {root}"):
             for chunk in self._client.dag.export(root, stream=True):
                 out.write(chunk)

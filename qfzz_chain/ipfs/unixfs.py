@@ -1,8 +1,11 @@
-"""Pure UnixFS file importer: kubo's ``ipfs add`` defaults, as a stream of blocks.
+"""Pure UnixFS file importer: kubo's ``ipfs add`` as a stream of blocks.
 
-Chunking is fixed-size (256 KiB, ``size-262144``); the layout is kubo's *balanced* one with at
-most 174 links per node. CIDv0 puts each chunk in a UnixFS file leaf; CIDv1 uses raw leaves (as
-kubo does unless ``--raw-leaves=false``), and inner nodes stay dag-pb in both.
+Chunking is fixed-size (``size-N``, 256 KiB by default, at most 1 MiB as kubo's chunker
+allows); the layout is kubo's *balanced* one with at most 174 links per node. Leaves are raw
+blocks (CIDv1, codec raw) or UnixFS file nodes in dag-pb: raw by default with CIDv1, UnixFS by
+default with CIDv0, and either way when ``raw_leaves`` is given, exactly as kubo's
+``--raw-leaves`` / ``--raw-leaves=false`` do (raw leaves under a CIDv0 root are CIDv1 ``bafk…``
+blocks linked from ``Qm…`` nodes). Inner nodes are dag-pb with the requested CID version.
 
 The builder keeps one list of pending links per tree level, so memory is bounded by the tree
 height (a few KB), not the file size. Its output is identical to go-unixfs's recursive
@@ -12,18 +15,40 @@ same left-filled tree with every leaf at the same depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
 from qfzz_chain.ipfs.cid import DAG_PB, RAW, block_cid
 from qfzz_chain.ipfs.dagpb import Link, encode_file_branch, encode_file_leaf
 
 CHUNK_SIZE = 256 * 1024
+MAX_CHUNK_SIZE = 1024 * 1024  # boxo's ChunkSizeLimit: no leaf carries more than 1 MiB
 MAX_LINKS = 174
 
 
-@dataclass(frozen=True)
-class Block:
+def parse_chunker(spec: str | None) -> int:
+    """The chunk size of a kubo ``--chunker`` value: ``size-N`` (or ``default``).
+
+    ``ValueError`` with kubo's wording for the rest (rabin and buzhash are not implemented).
+    """
+    if spec in (None, "", "default"):
+        return CHUNK_SIZE
+    if spec.startswith("size-"):
+        text = spec[len("size-") :]
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            raise ValueError(f"invalid chunker size {text!r}: expected a number of bytes")
+        size = int(text)
+        if size <= 0:
+            raise ValueError("chunker size must be greater than 0")
+        if size > MAX_CHUNK_SIZE:
+            raise ValueError(f"chunker parameters may not exceed the maximum chunk size of {MAX_CHUNK_SIZE}")
+        return size
+    name = spec.split("-", 1)[0]
+    if name in ("rabin", "buzhash"):
+        raise ValueError(f"chunker {spec!r} is not supported here: use size-N")
+    raise ValueError(f"unrecognized chunker option: {spec}")
+
+
+class Block(NamedTuple):
     """A block and its binary CID; ``dag_size`` counts the block and all below it (link Tsize)."""
 
     cid: bytes
@@ -52,26 +77,29 @@ def read_chunks(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[byte
             return
 
 
-@dataclass
 class _Level:
-    links: list[Link] = field(default_factory=list)
-    file_sizes: list[int] = field(default_factory=list)
+    __slots__ = ("links", "file_sizes")
+
+    def __init__(self) -> None:
+        self.links: list[Link] = []
+        self.file_sizes: list[int] = []
 
 
 class _BalancedBuilder:
     """Pending links per level (0 = leaves); closing a level yields its node and pushes it up."""
 
-    def __init__(self, cid_version: int):
+    def __init__(self, cid_version: int, raw_leaves: bool | None = None):
         self._cid_version = cid_version
+        self._raw_leaves = cid_version == 1 if raw_leaves is None else raw_leaves
         self._levels: list[_Level] = [_Level()]
 
     def leaf(self, chunk: bytes) -> Block:
-        if self._cid_version == 0:
-            data = encode_file_leaf(chunk)
-            cid = block_cid(data, codec=DAG_PB, version=0)
-        else:
+        if self._raw_leaves:
             data = chunk
             cid = block_cid(data, codec=RAW, version=1)
+        else:
+            data = encode_file_leaf(chunk)
+            cid = block_cid(data, codec=DAG_PB, version=self._cid_version)
         return Block(cid=cid, data=data, dag_size=len(data), file_size=len(chunk))
 
     def push(self, level: int, child: Block) -> Iterator[Block]:
@@ -113,14 +141,17 @@ class _BalancedBuilder:
         )
 
 
-def file_blocks(chunks: Iterable[bytes], *, cid_version: int = 0) -> Iterator[Block]:
+def file_blocks(
+    chunks: Iterable[bytes], *, cid_version: int = 0, raw_leaves: bool | None = None
+) -> Iterator[Block]:
     """Every block of a UnixFS file built from ``chunks``, children before parents.
 
-    The last block yielded is the root. An empty input gives kubo's empty-file node.
+    The last block yielded is the root. An empty input gives kubo's empty-file node (an empty
+    raw block with raw leaves). ``raw_leaves=None`` is kubo's default for the CID version.
     """
     if cid_version not in (0, 1):
         raise ValueError(f"CID version must be 0 or 1, not {cid_version}")
-    builder = _BalancedBuilder(cid_version)
+    builder = _BalancedBuilder(cid_version, raw_leaves)
     empty = True
     for chunk in chunks:
         empty = False

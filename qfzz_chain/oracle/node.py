@@ -373,10 +373,16 @@ class Node:
             raise NodeError(f"member {message['leader']} is not the leader of epoch {epoch} attempt {attempt}")
         if self.config.index not in committee.indices:
             raise NodeError(f"member {self.config.index} is not in epoch {epoch}'s committee")
-        digest = bytes.fromhex(message["digest"])
         locked = self.epochs.get(str(epoch))
         if locked is not None and locked.get("state") in ("applied", "skipped"):
             return {"type": "done", "epoch": epoch, "state": locked["state"]}
+        if not message["digest"]:  # the leader has no requests for the epoch
+            if locked is not None and locked.get("state") == "locked":
+                document = self._inputs_path(bytes.fromhex(locked["inputs"])).read_bytes()
+                return {"type": "locked", "epoch": epoch, "document": _b64(document), "digest": locked["inputs"]}
+            self._skip(epoch, f"member {message['leader']} led it with no requests")
+            return {"type": "skipped", "epoch": epoch}
+        digest = bytes.fromhex(message["digest"])
         if locked is not None and locked.get("state") == "locked" and locked["inputs"] != digest.hex():
             document = self._inputs_path(bytes.fromhex(locked["inputs"])).read_bytes()
             return {"type": "locked", "epoch": epoch, "document": _b64(document), "digest": locked["inputs"]}
@@ -543,6 +549,9 @@ class Node:
         if anchored != bytes(32):
             await self._apply_anchored(epoch)
             return
+        if any(self.oracle.anchored_root(later) != bytes(32) for later in range(epoch + 1, current)):
+            self._skip(epoch, "a later epoch is anchored: the committee moved on without it")
+            return
         round_ = self.rounds.setdefault(epoch, EpochRound(epoch, time.monotonic()))
         elapsed = time.monotonic() - round_.closed_at - self.config.grace_seconds
         if elapsed < 0:
@@ -553,6 +562,15 @@ class Node:
             return  # not a member this epoch: wait for the anchor
         if self.leader(committee, epoch, attempt) == self.config.index and not round_.anchoring:
             await self._lead(epoch, attempt, committee, round_)
+
+    def _skip(self, epoch: int, reason: str) -> None:
+        """An epoch with nothing to anchor: its requests stay in the pool for the next one."""
+        entry = self.epochs.get(str(epoch)) or {}
+        if entry.get("state") == "locked":
+            log.info("member %d: epoch %d skipped although this node signed a root for it", self.config.index, epoch)
+        self.epochs.put(str(epoch), {"state": "skipped", "reason": reason, "locked": entry or None})
+        self.rounds.pop(epoch, None)
+        log.info("member %d: epoch %d skipped (%s)", self.config.index, epoch, reason)
 
     async def _apply_anchored(self, epoch: int) -> None:
         anchor = self.oracle.anchor_event(epoch)
@@ -607,8 +625,16 @@ class Node:
         entry = self.epochs.get(str(epoch))
         locked = bytes.fromhex(entry["inputs"]) if entry else round_.adopted
         inputs = self._read_inputs(locked) if locked else self._inputs_for(epoch, version)
-        if not inputs.requests:
-            return  # nothing to anchor yet: requests that arrive later join this epoch's batch
+        if not inputs.requests:  # nothing to anchor: every member moves on to the next epoch
+            skip = {"type": "propose", "epoch": epoch, "attempt": attempt, "leader": self.config.index, "digest": ""}
+            replies = await asyncio.gather(*(self._propose_to(i, skip) for i in committee.indices if i != self.config.index))
+            adopted = next((r for r in replies if r and r.get("type") == "locked"), None)
+            if adopted is None:
+                self._skip(epoch, "no requests")
+            else:  # someone already signed inputs for it: propose those next
+                round_.adopted = bytes.fromhex(adopted["digest"])
+                self._save_inputs(EpochInputs.from_bytes(base64.b64decode(adopted["document"]), round_.adopted))
+            return
         round_.proposal = inputs.digest
         proposal = {"type": "propose", "epoch": epoch, "attempt": attempt, "leader": self.config.index,
                     "digest": inputs.digest.hex(), "document": _b64(inputs.canonical_bytes())}  # fmt: skip
@@ -689,9 +715,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def run_node(config: NodeConfig) -> None:
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"time": self.formatTime(record), "level": record.levelname.lower(),
+                           "message": record.getMessage()})  # fmt: skip
+
+
+def run_node(config: NodeConfig, *, json_logs: bool = False) -> None:
     """Run one node in the foreground until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonLines() if json_logs else logging.Formatter("%(asctime)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     node = Node(config)
     try:
         asyncio.run(node.run())

@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import os
+from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -404,3 +406,44 @@ def test_audio_too_short_to_fingerprint_is_refused(qfzz, artist, tmp_path):
     short = tmp_path / "short.wav"
     synthesize_melody(short, [440.0, 550.0], note_seconds=0.5)
     assert_one_line_error(qfzz("track", "register", str(short), "--title", "Short", "--from", artist), "needs at least 7.6 s")
+
+
+def test_an_album_registers_every_track_and_is_published(qfzz, audio, artist, tmp_path):
+    """A folder is an album: kubo's `ipfs add -r` CID in every track's metadata, and with a kubo
+    RPC configured (here another store's `qfzz ipfs serve`) everything is pinned there too."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.cli.conftest import free_port
+
+    album = tmp_path / "album"
+    album.mkdir()
+    for name in ("01 Intro.wav", "02 Night.flac"):
+        shutil.copy(audio(Path(name).suffix), album / name)
+    expected = qfzz("ipfs", "add", "-r", "--only-hash", str(album), "--json").json
+    remote_home, port = tmp_path / "remote", free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QFZZ_")} | {"QFZZ_HOME": str(remote_home)}
+    server = subprocess.Popen([sys.executable, "-m", "qfzz_chain", "ipfs", "serve", "--port", str(port), "--json"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        server.stdout.readline()  # listening
+        done = qfzz("track", "register", str(album), "--title", "Night Album", "--from", artist, "--json",
+                    QFZZ_IPFS_PUBLISH_API=f"http://127.0.0.1:{port}")  # fmt: skip
+        assert done.code == 0, done.stderr
+        album_cid = done.json["album"]
+        assert album_cid == (expected[-1]["cid"] if isinstance(expected, list) else expected["cid"])
+        assert [t["title"] for t in done.json["tracks"]] == ["01 Intro", "02 Night"]
+        assert all(line.startswith("published ") for line in done.json["published"])
+        for number, view in enumerate(done.json["tracks"], start=1):
+            shown = qfzz("track", "show", view["track_id"], "--json").json
+            assert shown["metadata"]["album"] == {"cid": album_cid, "title": "Night Album", "track": number,
+                                                  "path": ["01 Intro.wav", "02 Night.flac"][number - 1]}  # fmt: skip
+        remote = run_qfzz("ipfs", "ls", album_cid, "--json", home=remote_home)
+        assert remote.code == 0 and sorted(e["name"] for e in remote.json["entries"]) == ["01 Intro.wav", "02 Night.flac"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    down = qfzz("track", "register", str(audio()), "--title", "Unpublished", "--from", artist,
+                QFZZ_IPFS_PUBLISH_API="http://127.0.0.1:9")  # fmt: skip
+    assert down.code == 0 and down.stderr.strip().startswith("not published: ")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from ipfs_test_support import running_server
 
 from qfzz_chain.ipfs.embedded import EmbeddedStore
-from qfzz_chain.ipfs.server import IpfsHttpServer, make_server
+from qfzz_chain.ipfs.server import IpfsServer
 
 
 @pytest.fixture
@@ -18,15 +18,8 @@ def store(tmp_path: Path) -> EmbeddedStore:
 
 
 @pytest.fixture
-def served_store(tmp_path: Path) -> Iterator[tuple[EmbeddedStore, IpfsHttpServer]]:
+def served_store(tmp_path: Path) -> Iterator[tuple[EmbeddedStore, IpfsServer]]:
     """An embedded store behind the RPC/gateway server on a free port, in a thread."""
     backing = EmbeddedStore(tmp_path / "served-repo")
-    server = make_server(backing, "127.0.0.1", 0, access_log=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running_server(backing) as server:
         yield backing, server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)

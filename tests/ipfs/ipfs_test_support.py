@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 CHUNK = 256 * 1024
 
@@ -23,3 +26,20 @@ def repo_snapshot(repo: Path) -> dict[str, str]:
         for path in sorted(repo.rglob("*"))
         if path.is_file() and not path.name.endswith(".lock") and path.parent.name != "tmp"
     }
+
+
+@contextmanager
+def running_server(backing, **options) -> Iterator:
+    """The RPC/gateway server over ``backing`` on a free loopback port, in a thread."""
+    from qfzz_chain.ipfs.server import make_server
+
+    server = make_server(backing, "127.0.0.1", 0, access_log=False, **options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    assert server.wait_started(10)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

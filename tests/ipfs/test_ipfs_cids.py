@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import multiformats
 import pytest
 from ipfs_test_support import CHUNK, pseudo_random_bytes
 
@@ -117,5 +118,6 @@ def test_parse_cid_names_the_bad_string(text):
 def test_parse_cid_accepts_ipfs_paths_and_other_bases():
     v1 = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"
     assert str(parse_cid(f"/ipfs/{v1}")) == v1
-    base58_form = parse_cid(v1).set(base="base58btc")
-    assert str(parse_cid(str(base58_form))) == v1  # v1 is always shown in base32, as kubo does
+    for base in ("base58btc", "base36", "base16", "base32upper"):  # any multibase, shown in base32
+        other_form = str(multiformats.CID.decode(v1).set(base=base))
+        assert str(parse_cid(other_form)) == v1

@@ -165,3 +165,59 @@ def test_large_files_show_progress_on_stderr(home, tmp_path):
     small = tmp_path / "small.bin"
     small.write_bytes(b"tiny")
     assert qfzz(home, "add", str(small)).stderr == b""  # no bar for small files off a terminal
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + (name,))
+        else:
+            yield prefix + (name,), command
+
+
+def test_every_ipfs_command_has_json_and_a_help_that_teaches(home):
+    from qfzz_chain.cli.ipfs import ipfs
+
+    commands = list(_commands(ipfs))
+    assert len(commands) == 14  # add cat export gc get import ls pin{add,ls,rm} publish repair serve verify
+    for path, command in commands:
+        assert any("--json" in param.opts for param in command.params), path
+        text = ok(qfzz(home, *path, "--help"))
+        assert "--json" in text and len(text.splitlines()) > 4, path
+
+
+def test_json_on_cat_export_verify_and_serve(home, tmp_path):
+    song = tmp_path / "hello.txt"
+    song.write_bytes(b"hello world\n")
+    ok(qfzz(home, "add", str(song)))
+    inline = json.loads(ok(qfzz(home, "cat", "--json", HELLO_V0)))
+    assert inline == {"cid": HELLO_V0, "size": 12, "sha256": __import__("hashlib").sha256(b"hello world\n").hexdigest(),
+                      "data_base64": "aGVsbG8gd29ybGQK"}  # fmt: skip
+    out = tmp_path / "copy.txt"
+    written = json.loads(ok(qfzz(home, "cat", "--json", "--output", str(out), HELLO_V0)))
+    assert (written["file"], written["size"]) == (str(out), 12) and out.read_bytes() == b"hello world\n"
+    assert qfzz(home, "cat", "--offset", "6", "--length", "5", HELLO_V0).stdout == b"world"
+    car = tmp_path / "x.car"
+    exported = json.loads(ok(qfzz(home, "export", "--json", HELLO_V0, str(car))))
+    assert exported["bytes"] == car.stat().st_size > 0
+    assert json.loads(ok(qfzz(home, "verify", "--json", HELLO_V0))) == {"cid": HELLO_V0, "ok": True}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qfzz_chain", "ipfs", "serve", "--port", "0", "--quiet", "--json"],
+        env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        info = json.loads(process.stdout.readline())
+        assert info["rpc"].startswith("http://127.0.0.1:") and info["pinning_service"] is None
+        import requests
+
+        assert requests.get(info["gateway"] + HELLO_V0, timeout=10).content == b"hello world\n"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (1024 * 1024 + 1))
+    cid = ok(qfzz(home, "add", "-q", str(big))).strip()
+    assert "use --json with --output FILE" in one_error_line(qfzz(home, "cat", "--json", cid))

@@ -100,18 +100,19 @@ def test_kubo_backend_names_missing_and_corrupt_blocks(kubo, served_store):
     added = kubo.add_bytes(pseudo_random_bytes(2 * CHUNK + 1), cid_version=1)
     leaf_path = next(p for p in (backing.repo / "blocks").rglob("*.data") if p.stat().st_size == 1)
     leaf_path.write_bytes(b"X")
-    # The node finds the bad block mid-stream and breaks off the transfer; over HTTP the client
-    # cannot tell a corrupted block from a missing one, so both are named a broken transfer.
+    # The node finds the bad block mid-stream and ends the stream with an X-Stream-Error
+    # trailer, as kubo does; clients drop trailers, so the kubo backend checks what arrived:
+    # the CAR against its links, the cat against kubo's X-Content-Length.
     with pytest.raises(BlockCorruptedError):
         backing.verify(added.cid)
-    with pytest.raises(IpfsError, match="broke off the transfer while trying to export"):
+    with pytest.raises(BlockNotFoundError):
         kubo.verify(added.cid)
     with pytest.raises(IpfsError, match="broke off the transfer while trying to cat"):
         kubo.read_bytes(added.cid)
     leaf_path.unlink()
     with pytest.raises(BlockNotFoundError):
         backing.verify(added.cid)
-    with pytest.raises(IpfsError, match="broke off the transfer while trying to export"):
+    with pytest.raises(BlockNotFoundError):
         kubo.verify(added.cid)
 
 
@@ -143,13 +144,15 @@ def test_rpc_json_shapes_and_errors(served_store):
     assert _post(server, "pin/ls").json() == {"Keys": {HELLO_V0: {"Type": "recursive"}}}
     one = _post(server, "pin/ls", arg=HELLO_V0, type="recursive").json()
     assert one["Keys"] == {HELLO_V0: {"Type": "recursive"}}
-    bad = _post(server, "cat", arg="not-a-cid")
-    assert bad.status_code == 400
-    assert bad.json()["Type"] == "error" and bad.json()["Code"] == 1 and "not-a-cid" in bad.json()["Message"]
+    bad = _post(server, "cat", arg="not-a-cid")  # a command error: kubo answers 500, Code 0
+    assert bad.status_code == 500
+    assert bad.json()["Type"] == "error" and bad.json()["Code"] == 0 and "not-a-cid" in bad.json()["Message"]
     missing = _post(server, "block/get", arg="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy")
     assert missing.status_code == 500
     assert missing.json()["Code"] == 0 and "not found" in missing.json()["Message"]
-    assert _post(server, "cat").status_code == 400  # argument required
+    required = _post(server, "cat")  # kubo's request parser answers in plain text
+    assert (required.status_code, required.text) == (400, 'argument "ipfs-path" is required\n')
+    assert required.headers["Content-Type"].startswith("text/plain")
     assert _post(server, "no/such/command").status_code == 404
     assert requests.get(f"{server.url}/api/v0/version", timeout=10).status_code == 405
 
@@ -165,10 +168,10 @@ def test_rpc_add_with_plain_multipart_and_kubo_options(served_store):
         "Size": "12",
     }]
     refused = requests.post(f"{server.url}/api/v0/add", params={"chunker": "rabin"}, files=files, timeout=30)
-    assert refused.status_code == 400 and "chunker" in refused.json()["Message"]
+    assert refused.status_code == 500 and "chunker" in refused.json()["Message"]
     dag = requests.post(f"{server.url}/api/v0/dag/import", params={"stats": "true"},
                         files={"file": ("x.car", b"garbage", "application/octet-stream")}, timeout=30)
-    assert dag.status_code == 400 and "CAR" in dag.json()["Message"]
+    assert dag.status_code == 500 and "CAR" in dag.json()["Message"]
 
 
 def test_gateway_serves_whole_files_and_ranges(served_store):
@@ -297,6 +300,6 @@ def test_a_cut_off_upload_is_refused_and_pins_nothing(served_store):
         timeout=30,
     )
     assert response.status_code == 400
-    assert "multipart" in response.json()["Message"]
+    assert "multipart" in response.text
     assert backing.pin_ls() == []
     assert not (backing.repo / "blocks").exists() or not list((backing.repo / "blocks").rglob("*.data"))
