@@ -157,7 +157,8 @@ def test_the_suite_grows_beside_the_live_registry(home, audio):
     status = run_qfzz("chain", "status", "--json", home=home).json
     contracts = status["deployment"]["contracts"]
     assert contracts["TrackRegistry"] == deployed["contracts"]["TrackRegistry"]["address"]
-    assert set(contracts) == {"TrackRegistry", "ERC1271Wallet"}
+    assert set(contracts) == {"TrackRegistry", "RecommendationOracle", "Royalties", "ReputationLedger",
+                              "EmergingArtistCuration", "ERC1271Wallet"}
     listed = run_qfzz("track", "list", "--json", "--no-verify", home=home).json
     assert [t["metadata"]["title"] for t in listed] == ["Stays"]
 
