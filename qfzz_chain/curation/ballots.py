@@ -113,7 +113,7 @@ def commit_vote(curation: EmergingArtistCuration, ledger: ReputationLedger, send
     except TransactionReverted as exc:
         entries.delete(key)  # nothing was committed: the salt protects nothing
         raise translate(exc) from exc
-    entries.put(key, {**entries.get(key), "state": "committed", "transaction": receipt.transaction_hash})
+    entries.put(key, {**entries.get(key), "state": "committed", "transaction": receipt.transaction})
     return Committed(proposal_id, voter.identity, voter.weight, commitment, proposal.commit_end, proposal.reveal_end,
                      str(entries.directory), receipt)  # fmt: skip
 
@@ -147,7 +147,7 @@ def reveal_vote(curation: EmergingArtistCuration, ledger: ReputationLedger, send
     except TransactionReverted as exc:
         raise translate(exc) from exc
     if entry is not None:
-        entries.put(key, {**entry, "state": "revealed", "reveal_transaction": receipt.transaction_hash})
+        entries.put(key, {**entry, "state": "revealed", "reveal_transaction": receipt.transaction})
     return Revealed(proposal_id, ledger.voter_of(sender.address).identity, vote, receipt)
 
 
