@@ -112,16 +112,17 @@ def attest(session: ChainSession, attestations: Path, out: Path | None, as_json:
     take their proofs.
     """
     from qfzz_chain.chain.types import CidParts
+    from qfzz_chain.ipfs import parse_cid
     from qfzz_chain.reputation.identity import IdentityTree, read_attestations
 
     tree = IdentityTree.build(read_attestations(attestations))
     data = tree.to_json().encode()
-    cid = session.store.add_bytes(data, cid_version=1, raw_leaves=True)
+    cid = session.store.add_bytes(data, cid_version=1).cid
     if out is not None:
         out.write_bytes(data)
-    receipt = _ledger(session).post_identity_root(session.sender(), tree.root, len(tree), CidParts.from_cid(cid))
+    receipt = _ledger(session).post_identity_root(session.sender(), tree.root, len(tree), CidParts.from_cid(parse_cid(cid)))
     value = {"root": tree.root, "identities": len({a.identity_id for a in tree.attestations}), "accounts": len(tree),
-             "tree_cid": str(cid), "transaction": receipt.transaction, "gas_used": receipt.gas_used}  # fmt: skip
+             "tree_cid": cid, "transaction": receipt.transaction, "gas_used": receipt.gas_used}  # fmt: skip
     emit(value, as_json, lambda v: f"Posted identity root 0x{tree.root.hex()} ({v['accounts']} accounts, {v['identities']} "
                                    f"identities); tree {v['tree_cid']}")
 
@@ -289,3 +290,71 @@ def slash(session: ChainSession, evidence: Path, as_json: bool) -> None:
         raise EvidenceError(f"the ledger refused the evidence: {exc}") from exc
     value = {"member": proof[0], "epoch": proof[2][0], "transaction": receipt.transaction, "gas_used": receipt.gas_used}
     emit(value, as_json, lambda v: f"member {v['member']} slashed for epoch {v['epoch']} ({v['gas_used']:,} gas)")
+
+
+@reputation.command()
+@click.option("--attester", metavar="ADDRESS", help="Name the attester (the personhood provider that posts identity roots).")
+@click.option("--updater", metavar="ADDRESS", help="Name the updater (who posts score targets each epoch).")
+@click.option("--add-segment", "new_segments", multiple=True, metavar="NAME",
+              help="Define a listener segment (genre, culture or region tag, e.g. region:west-africa). Repeatable.")
+@chain_options(sends=True)
+@json_option
+def admin(session: ChainSession, attester: str | None, updater: str | None, new_segments: tuple[str, ...],
+          as_json: bool) -> None:  # fmt: skip
+    """As the ledger's owner: name the attester and the updater, define listener segments; shows the settings."""
+    from qfzz_chain.chain.errors import TransactionReverted
+    from qfzz_chain.reputation.errors import ReputationError
+
+    ledger = _ledger(session)
+    try:
+        if attester:
+            ledger.set_attester(session.sender(), attester)
+        if updater:
+            ledger.set_updater(session.sender(), updater)
+        defined = ledger.segments()
+        for name in new_segments:
+            if name not in defined:
+                ledger.add_segment(session.sender(), name)
+    except TransactionReverted as exc:
+        raise ReputationError(f"the ledger refused: {exc} (only its owner administers it)") from exc
+    value = {"attester": ledger.attester(), "updater": ledger.updater(), "segments": ledger.segments(),
+             "stake_saturation": ledger.stake_saturation(), "epoch": ledger.current_epoch()}  # fmt: skip
+    emit(value, as_json, lambda v: key_values({**v, "segments": ", ".join(v["segments"]) or "-",
+                                               "stake_saturation": _ether(v["stake_saturation"])}))
+
+
+@reputation.command()
+@click.argument("assignments", nargs=-1, required=True, metavar="ADDRESS=SEGMENT...")
+@chain_options(sends=True)
+@json_option
+def assign(session: ChainSession, assignments: tuple[str, ...], as_json: bool) -> None:
+    """As the updater: put curators in listener segments (their score unchanged), for this epoch.
+
+    Segments weigh votes across cultures: a proposal cannot pass on one segment's votes alone.
+    This uses the curators' one score update of the epoch.
+    """
+    from web3 import Web3
+
+    from qfzz_chain.chain.errors import TransactionReverted
+    from qfzz_chain.reputation.chain import Role, ScoreUpdate
+    from qfzz_chain.reputation.errors import ReputationError
+
+    ledger = _ledger(session)
+    names = ledger.segments()
+    updates, rows = [], []
+    for text in assignments:
+        address, _, segment = text.partition("=")
+        if not Web3.is_address(address) or segment not in names:
+            raise ReputationError(f"{text!r} is not ADDRESS=SEGMENT with a defined segment ({', '.join(names) or 'none'})")
+        identity = ledger.voter_of(address).identity
+        if identity == 0:
+            raise ReputationError(f"{address} has no identity bound")
+        score_now = ledger.reputation_of(Role.CURATOR, identity).score
+        updates.append(ScoreUpdate(Role.CURATOR, identity, score_now, names.index(segment)))
+        rows.append({"address": Web3.to_checksum_address(address), "identity": identity, "segment": segment})
+    try:
+        receipt = ledger.post_scores(session.sender(), ledger.current_epoch(), updates)
+    except TransactionReverted as exc:
+        raise ReputationError(f"the ledger refused: {exc} (only the updater assigns, once per curator and epoch)") from exc
+    emit({"assigned": rows, "transaction": receipt.transaction, "gas_used": receipt.gas_used}, as_json,
+         lambda v: table(v["assigned"], ["address", "identity", "segment"]))
