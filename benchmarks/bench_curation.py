@@ -130,6 +130,8 @@ def simulate(world: World, honest_count: int, sybil_count: int, started: float) 
     updates = [ScoreUpdate(Role.CURATOR, ledger.voter_of(p.address).identity, 200_000, i % len(SEGMENTS))
                for group in (honest, colluders, ring) for i, p in enumerate(group)]  # fmt: skip
     ledger.post_scores(world.owner, ledger.current_epoch(), updates)
+    honest_weights = [ledger.voter_of(p.address).weight for p in honest]  # before any penalty
+    collusion_weight = sum(ledger.voter_of(p.address).weight for p in colluders)
 
     # the artists' tracks; the ring's artist pays its collaborators through its master split
     tracks = {}
@@ -216,13 +218,11 @@ def simulate(world: World, honest_count: int, sybil_count: int, started: float) 
     scenarios["non_revealers"] = scenario("non_revealers", artists[3], {"skip_reveal": quarter})
     scenarios["ring"] = scenario("ring", ring_artist, {"ring": ring})
 
-    weights = [ledger.voter_of(p.address).weight for p in honest]
-    agree_weight = sum(w for w, v in zip(weights, honest_votes) if v.agrees)
-    honest_share = agree_weight / sum(weights)
+    agree_weight = sum(w for w, v in zip(honest_weights, honest_votes) if v.agrees)
+    honest_share = agree_weight / sum(honest_weights)
     figures = {
         "honest_voters": honest_count, "sybil_addresses": sybil_count, "colluding_identities": len(colluders),
-        "collusion_weight_share": round(sum(ledger.voter_of(p.address).weight for p in colluders)
-                                        / (sum(weights) + sum(ledger.voter_of(p.address).weight for p in colluders)), 4),
+        "collusion_weight_share": round(collusion_weight / (sum(honest_weights) + collusion_weight), 4),
         "honest_agreement": round(honest_share, 4), "max_collusion_share_unchanged": round(1 - 0.6 / honest_share, 4),
         "propose_gas": max(s["propose_gas"] for s in scenarios.values()),
         "commit_gas": max(s["commit_gas"] for s in scenarios.values()),
