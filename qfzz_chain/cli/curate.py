@@ -252,7 +252,7 @@ def index(session: ChainSession, as_json: bool) -> None:
 @click.argument("user", type=int)
 @click.option("-n", "count", type=click.IntRange(1, 100), default=10, show_default=True, help="How many artists.")
 @click.option("--boost", type=click.FloatRange(0.0, 1.0), default=0.1, show_default=True,
-              help="Lift emerging artists (the long tail and the curated index) by this share of the user's top score.")
+              help="Lift the curated emerging artists by this share of the user's top score.")
 @click.option("--model", default="hybrid", show_default=True, help="Recommendation model (as `qfzz recommend for`).")
 @click.option("--data", type=click.Path(path_type=Path), default=None, help="Dataset folder (default: the shared copy).")
 @chain_options(sends=False)
@@ -261,11 +261,16 @@ def recommend(session: ChainSession, user: int, count: int, boost: float, model:
               as_json: bool) -> None:  # fmt: skip
     """USER's recommendations with the curated emerging artists boosted, each boost explained.
 
-    The recommender's `emerging_ids` hook takes the index's catalogue items; a boosted item
-    names the proposal that listed it.
+    The recommender's `emerging_ids` hook takes the index's catalogue items, and only they are
+    lifted here (`qfzz recommend for --fairness-boost` lifts the long tail): an item within
+    BOOST of the user's top score of a place moves up; the explanation keeps the model's score
+    and the boost apart, and names the proposal that listed the artist.
     """
+    import numpy as np
+
     from qfzz_chain.cli.recommend import _engine, _load
     from qfzz_chain.curation.ballots import emerging_index
+    from qfzz_chain.recommender.fairness import emerging_mask
 
     curation, ledger = _clients(session)
     listed = {i: e for e in emerging_index(curation, ledger, session.registry, session.store) for i in e.lastfm_ids}
@@ -273,7 +278,8 @@ def recommend(session: ChainSession, user: int, count: int, boost: float, model:
     dataset.interactions.user_index(user)
     engine = _engine(dataset, model, data, False)
     engine.emerging_ids = set(listed)
-    engine.emerging = engine._emerging_mask()
+    engine.emerging = emerging_mask(np.zeros(dataset.interactions.n_items, dtype=bool), engine.interactions.item_ids,
+                                    engine.emerging_ids)  # fmt: skip
     records = []
     for rec in engine.recommend(user, count, fairness_boost=boost):
         curated = listed.get(rec.item)
@@ -292,8 +298,6 @@ def recommend(session: ChainSession, user: int, count: int, boost: float, model:
             if r["curated"]:
                 lines.append(f"     curated emerging artist: proposal {r['curated']['proposal']} passed for "
                              f"{', '.join(r['curated']['segments'])}; boost +{r['boost']:.4f} on model score {r['model_score']:.4f}")
-            elif r["boost"]:
-                lines.append(f"     long-tail boost +{r['boost']:.4f}")
         return "\n".join(lines)
 
     emit(records, as_json, render)
