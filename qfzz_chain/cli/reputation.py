@@ -213,7 +213,7 @@ def score(session: ChainSession, post: bool, confirmations: Path | None, as_json
     """Compute every curator's and oracle member's factors and target from the chain's record.
 
     Factors (seed 6.2): historical agreement, preference stability, network validation,
-    recommendation diversity; target = 0.4 A + 0.15 S + 0.25 V + 0.2 D, shrunk towards the prior
+    recommendation diversity; target = 0.4 A + 0.25 V + A (0.15 S + 0.2 D), shrunk towards the prior
     0.2 by 5 pseudo-observations (docs/curation.md). With --post the ledger moves each score by
     at most 0.05 towards its target.
     """

@@ -1,7 +1,7 @@
 """Votes on the seed's scale, their commitments, and the pass rule, as the contract has them.
 
 ``contracts/EmergingArtistCuration.sol`` is the specification; this module is its pure
-replica (tests/curation/test_votes.py checks both agree on anvil), for the CLI's ``status``
+replica (tests/contracts/test_curation.py checks both agree on anvil), for the CLI's ``status``
 and for the simulation's expectations.
 
 **Commitment** (specified by the contract): ``keccak256(abi.encode(address curation, uint256

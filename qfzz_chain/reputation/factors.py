@@ -26,14 +26,17 @@ Factors, each in [0, 1]:
   artist's listener percentile) of the artists it agreed with. Oracle member: the emerging
   share of its anchored batches' receipts over ``DIVERSITY_TARGET`` (0.3), capped at 1.
 
-Target: ``R = 0.4·A + 0.15·S + 0.25·V + 0.2·D``, shrunk towards the prior by the evidence it
+Target: ``R = 0.4·A + 0.25·V + A·(0.15·S + 0.2·D)``, shrunk towards the prior by the evidence it
 rests on, ``(n·R + K·prior)/(n + K)`` with ``K = 5`` pseudo-observations, ``n`` the subject's
 observations: **bootstrap without history** is the prior 0.2 (``rules.PRIOR_SCORE``), and a
 subject with 5 observations is halfway to what it earned. Agreement leads (0.4) because it is
-the only factor listeners confirm; diversity (0.2) outweighs stability (0.15) because the seed
-warns that rewarding accuracy alone breeds safe, conservative curation (4.2, "incentive
-misalignment"); validation (0.25) is the peers' view, which colluders can inflate, so it is
-kept below agreement.
+the only factor listeners confirm; validation (0.25) is the peers' view, which colluders can
+inflate, so it stays below agreement. Stability and diversity are earned *in proportion to
+agreement*: being consistently wrong, or pushing unknown artists listeners then skip, earns
+nothing (seed 6.2, question 3: "encourage diversity while maintaining accuracy"), while
+diversity (0.2) outweighs stability (0.15) because the seed warns that rewarding accuracy
+alone breeds safe, conservative curation (4.2, "incentive misalignment"). Bounds: a perfect
+subject's ``R`` is 1, a contradicted one's at most 0.25·V.
 """
 
 from __future__ import annotations
@@ -99,8 +102,8 @@ def _clip(value: float) -> float:
 
 def combine(agreement: float, stability: float, validation: float, diversity: float, observations: int) -> Factors:
     """The weighted factors, shrunk towards the prior by ``observations``, as a posted target."""
-    raw = (WEIGHTS["agreement"] * agreement + WEIGHTS["stability"] * stability
-           + WEIGHTS["validation"] * validation + WEIGHTS["diversity"] * diversity)  # fmt: skip
+    raw = (WEIGHTS["agreement"] * agreement + WEIGHTS["validation"] * validation
+           + agreement * (WEIGHTS["stability"] * stability + WEIGHTS["diversity"] * diversity))  # fmt: skip
     prior = PRIOR_SCORE / REP_SCALE
     shrunk = (observations * raw + PSEUDO_OBSERVATIONS * prior) / (observations + PSEUDO_OBSERVATIONS)
     return Factors(agreement, stability, validation, diversity, observations, raw, round(_clip(shrunk) * REP_SCALE))

@@ -1,7 +1,7 @@
 """The reputation ledger's arithmetic, exactly as ``contracts/ReputationLedger.sol`` computes it.
 
 The contract is the specification; this module replicates its integer arithmetic bit for bit
-(tests/curation/test_ledger_rules.py compares both on anvil), so the updater can predict what
+(tests/contracts/test_reputation_ledger.py compares both on anvil), so the updater can predict what
 a posted target will do and the CLI can show what a weight will become.
 
 Units: scores in millionths (``REP_SCALE`` = 1e6 == full reputation), weights in millionths of
