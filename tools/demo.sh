@@ -139,7 +139,7 @@ OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266      # anvil's account 0: deplo
 NEWCOMER=0x90F79bf6EB2c4f870365E785982E1f101E93b906   # anvil's account 3: the emerging artist
 C1=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65; C2=0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc
 C3=0x976EA74026E726554dB657fA54763abd0C3a0aa9; C4=0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
-C5=0x23618e81E3f5cdF7f54C3d65f7FBc0aBcF9dF3F0         # anvil's accounts 4-8: curators
+C5=0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f         # anvil's accounts 4-8: curators
 advance() {  # advance SECONDS: a local chain only, as `qfzz oracle epoch --advance`
   echo "(a local chain: time moves on $1 s)"
   python - "$1" <<'PY'
