@@ -172,6 +172,7 @@ contract EmergingArtistCuration is IEmergingArtistCuration {
     /// @inheritdoc IEmergingArtistCuration
     function commit(uint256 proposalId, bytes32 commitment) external {
         uint256 createdAt = _proposals[proposalId].createdAt;
+        // slither-disable-next-line incorrect-equality (0: no proposal, a sentinel, not a balance)
         if (createdAt == 0) revert UnknownProposal(proposalId);
         uint256 commitEnd = createdAt + commitSeconds;
         if (block.timestamp >= commitEnd) revert CommitPhaseOver(proposalId, commitEnd);
@@ -242,6 +243,7 @@ contract EmergingArtistCuration is IEmergingArtistCuration {
             delete _votes[proposalId][index];
             ++reported;
             emit NonRevealReported(proposalId, index, msg.sender);
+            // slither-disable-next-line reentrancy-no-eth (the ledger is immutable and ours; the vote is deleted before the call)
             ledger.penalizeNonReveal(index, proposalId, msg.sender);
         }
         if (reported == 0) revert NothingToReport(proposalId);
@@ -266,6 +268,7 @@ contract EmergingArtistCuration is IEmergingArtistCuration {
     /// @inheritdoc IEmergingArtistCuration
     function phases(uint256 proposalId) external view returns (uint256 commitEnd, uint256 revealEnd) {
         uint256 createdAt = _proposals[proposalId].createdAt;
+        // slither-disable-next-line incorrect-equality (0: no proposal, a sentinel, not a balance)
         if (createdAt == 0) revert UnknownProposal(proposalId);
         commitEnd = createdAt + commitSeconds;
         revealEnd = commitEnd + revealSeconds;
@@ -388,6 +391,7 @@ contract EmergingArtistCuration is IEmergingArtistCuration {
     function _exclude(uint256 proposalId, uint32 index, uint256 createdAt) private returns (uint256 weight) {
         uint256 packed = _votes[proposalId][index];
         if (packed & STATE_MASK == EXCLUDED) revert AlreadyExcluded(proposalId, index);
+        // slither-disable-next-line unused-return (only the bind time is needed)
         (,, uint40 boundAt,,) = ledger.identity(index);
         weight = packed & STATE_MASK == COMMITTED ? uint48(packed >> 16) : ledger.weightOf(index);
         if (boundAt > createdAt) weight = 0;
@@ -457,6 +461,7 @@ contract EmergingArtistCuration is IEmergingArtistCuration {
             if (attributed != artist) revert NotArtistTrack(trackId, attributed);
             if (!registry.isFinal(trackId)) revert TrackNotFinal(trackId);
             count = _parentTies(track, tied, count);
+            // slither-disable-next-line unused-return (only which splits are set and their versions are needed)
             (,,,, bool[2] memory splitSet,, uint16[2] memory versions) = royalties.trackState(trackId);
             count = _splitTies(trackId, IRoyaltySplits.Right.Composition, track.composition, splitSet[0], versions[0],
                 tied, count);

@@ -361,6 +361,7 @@ contract ReputationLedger is IReputationLedger, Ownable2Step {
     {
         Identity memory record = _identities[index];
         Voter memory voter = _voters[record.account];
+        // slither-disable-next-line incorrect-equality (identity indices, not balances)
         boundAt = voter.identity == index ? voter.boundAt : 0;
         return (_identityIds[index], record.account, boundAt, record.segment, record.revoked);
     }
@@ -411,6 +412,7 @@ contract ReputationLedger is IReputationLedger, Ownable2Step {
     }
 
     /// @inheritdoc IReputationLedger
+    // slither-disable-next-line divide-before-multiply (the share is truncated to millionths by design, as rules.compute_weight)
     function computeWeight(uint256 score, uint256 activeStake) public view returns (uint256) {
         score = Math.min(score, REP_SCALE);
         uint256 saturation = stakeSaturation;
@@ -421,6 +423,7 @@ contract ReputationLedger is IReputationLedger, Ownable2Step {
     }
 
     /// @inheritdoc IReputationLedger
+    // slither-disable-next-line divide-before-multiply,incorrect-equality (18-decimal powers rounded down each step, as rules.decayed)
     function decayed(uint256 score, uint256 epochs) public pure returns (uint256) {
         if (score <= PRIOR_SCORE || epochs == 0) return score;
         if (epochs >= MAX_DECAY_EPOCHS) return PRIOR_SCORE;
@@ -485,6 +488,7 @@ contract ReputationLedger is IReputationLedger, Ownable2Step {
             weight = computeWeight(_scores[Role.Curator][index].value, _stakes[Role.Curator][index].active);
         }
         uint256 old = record.weight;
+        // slither-disable-next-line incorrect-equality (weights are exact integers: unchanged means nothing to write)
         if (weight == old) return;
         record.weight = uint48(weight);
         Voter storage voter = _voters[record.account];
@@ -508,6 +512,7 @@ contract ReputationLedger is IReputationLedger, Ownable2Step {
 
     /// @dev Take `bps` of the subject's stake (active first, then unbonding), credit the reporter
     /// its share and burn the rest.
+    // slither-disable-next-line divide-before-multiply (the reward is a share of what was taken, both rounded down)
     function _slashStake(Role role, uint32 subject, uint256 bps, address reporter) private returns (uint256 taken) {
         Stake storage held = _stakes[role][subject];
         uint256 active = held.active;
@@ -532,6 +537,7 @@ contract ReputationLedger is IReputationLedger, Ownable2Step {
     }
 
     function _sendEth(address to, uint256 amount) private {
+        // slither-disable-next-line arbitrary-send-eth (to: the caller's own stake or reward, checked by the caller)
         (bool sent,) = to.call{value: amount}("");
         if (!sent) revert EthTransferFailed(to, amount);
     }
