@@ -152,7 +152,8 @@ w3.provider.make_request("evm_mine", [])
 local_node.persist_if_local(w3)
 PY
 }
-# the Last.fm artist the newcomer's track names: listener 2's 5th organic pick (just outside a top 3)
+# The models serve the Last.fm catalogue, so the newcomer's metadata names the catalogue item its
+# music stands for (`lastfm_id`): here listener 2's 5th organic pick, just outside a top 3.
 CANDIDATE=$(qfzz recommend for 2 -n 5 --json | python -c 'import json,sys; print(json.load(sys.stdin)["recommendations"][4]["item"])')
 python -c 'import sys; from qfzz_chain.audio import synthesize_distinct_track; synthesize_distinct_track(sys.argv[1], 53, seconds=12.0)' \
   "$AUDIO/first-light.wav"
@@ -173,9 +174,9 @@ show qfzz reputation assign "$C1=genre:rock" "$C2=region:europe" "$C3=region:ame
 show qfzz reputation stake 1 --from "$C1"
 show qfzz reputation show 0x000000000000000000000000000000000000dEaD   # a fresh address: no identity, no weight
 advance 86401   # the newcomer's registration is final a day after it
-show qfzz curate propose "$NEWCOMER" --segment genre:rock --segment region:europe --segment region:americas --from "$C1"
 echo "# the artist cannot propose (nor vote on) themself:"
 show qfzz curate propose "$NEWCOMER" --segment genre:rock --from "$NEWCOMER" || true
+show qfzz curate propose "$NEWCOMER" --segment genre:rock --segment region:europe --segment region:americas --from "$C1"
 show qfzz curate vote 1 strongly-agree --from "$C1"
 show qfzz curate vote 1 agree --from "$C2"
 show qfzz curate vote 1 agree --from "$C3"
