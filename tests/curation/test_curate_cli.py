@@ -1,12 +1,15 @@
 """`qfzz reputation` and `qfzz curate` end to end: identities attested and bound, curators put in
 segments, a proposal, commit-reveal votes with their refusals, settlement with a non-revealer
-penalized, the index the recommender reads, the factors the updater posts."""
+penalized, the index the recommender reads, the factors the updater posts.
+
+It moves the chain's clock days ahead, which a snapshot revert does not undo on anvil; it lives
+here, after tests/cli, because `qfzz track sign` dates its deadline by the wall clock."""
 
 import json
 
 import pytest
 
-from tests.cli.conftest import assert_one_line_error, run_qfzz
+from tests.cli.conftest import assert_one_line_error, audio, run_qfzz  # noqa: F401 (audio: a fixture)
 
 OWNER, ARTIST, STRANGER = 0, 1, 8
 CURATORS = (3, 4, 5, 6, 7)
