@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
 # The main job, as a user runs it: start a local chain, deploy the suite, register tracks by
 # IPFS CID (directly, as a remix, and relayed for an artist without gas), read them back,
-# show a bad input being refused, and prove the chain's state survives a restart.
+# show a bad input being refused, anchor explained recommendations, pay the tracks' royalty
+# splits (a remix's cascade to its original, a listening epoch), and prove the chain's state
+# survives a restart.
 # Runs in its own QFZZ_HOME (.demo/), fresh each time, so it is repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QFZZ_HOME="$PWD/.demo"
 export PATH="$PWD/.venv/bin:$PWD/node_modules/.bin:$PATH"
 unset QFZZ_RPC_URL QFZZ_IPFS_API QFZZ_PRIVATE_KEY
-PORT=${QFZZ_DEMO_PORT:-8646}
+# free loopback ports (another demo or a test may hold the usual ones): the chain's, then four in a row for the committee
+free_ports() { python - "$1" "$2" <<'PY'
+import socket, sys
+def free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port)); return True
+        except OSError:
+            return False
+start, count = int(sys.argv[1]), int(sys.argv[2])
+print(next(p for p in range(start, 65000 - count) if all(free(p + k) for k in range(count))))
+PY
+}
+PORT=${QFZZ_DEMO_PORT:-$(free_ports 8646 1)}
+BASE=$(free_ports 7760 4)
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
@@ -66,7 +82,7 @@ show qfzz track register "$AUDIO/night-drive-copy.ogg" --title "Stolen again" --
 show qfzz track show QmNotACid || true
 
 COMMITTEE="$QFZZ_HOME/committee/committee.json"
-NODE1=127.0.0.1:7761   # member 1: the node that serves our listeners
+NODE1=127.0.0.1:$((BASE + 1))   # member 1: the node that serves our listeners
 SPONSOR=0x000000000000000000000000000000000000C0DE
 
 wait_anchored() {  # wait_anchored EPOCH: until every member applied the anchored epoch
@@ -87,7 +103,7 @@ PY
 }
 
 step "10. An oracle committee: four node processes with BLS keys, joined on-chain with proofs of possession"
-show qfzz oracle committee init --size 4 --dir "$QFZZ_HOME/committee" --base-port 7760 --attempt 20
+show qfzz oracle committee init --size 4 --dir "$QFZZ_HOME/committee" --base-port "$BASE" --attempt 20
 show qfzz oracle committee join --committee "$COMMITTEE"
 show qfzz oracle model publish --activate-next     # model version 1: the hybrid, its manifest on IPFS
 show qfzz oracle epoch --advance                   # (a local chain: time moves on to the next epoch)
@@ -107,7 +123,10 @@ show qfzz oracle epoch --advance
 wait_anchored "$EPOCH1"
 show qfzz oracle epoch --last 2
 
-step "13. Model version 2 (the fixed-λ hybrid) from the next epoch; a node is killed mid-epoch"
+step "13. A new track with tags joins the catalogue; model version 2 (the fixed-λ hybrid); a node is killed mid-epoch"
+# no one has listened to it yet: it is served through the content model, by its tags (nothing refitted)
+show qfzz track register "$AUDIO/slow-tide.wav" --title "Slow Tide" --artist-name "Ada" \
+  --metadata '{"genre": "trip-hop", "tags": ["chillout", "downtempo", "electronic", "electronica"]}' --from "$ARTIST"
 show qfzz oracle model publish --model hybrid_fixed --activate-next
 show qfzz oracle epoch --advance
 EPOCH2=$(qfzz oracle epoch --json | python -c 'import json,sys; print(json.load(sys.stdin)["current_epoch"])')
@@ -119,7 +138,7 @@ sleep 3
 show qfzz oracle committee start --committee "$COMMITTEE" --member 2          # it resumes from its journal
 wait_anchored "$EPOCH2"
 show qfzz oracle epoch --last 3
-show qfzz oracle status --node 127.0.0.1:7762
+show qfzz oracle status --node "127.0.0.1:$((BASE + 2))"
 
 step "14. A listener fetches their receipts and verifies one against the chain, link by link"
 show qfzz oracle receipts lastfm:3 --node "$NODE1" --out "$QFZZ_HOME/receipts"
@@ -132,30 +151,55 @@ echo "# a tampered receipt (its rank changed) fails, naming the broken link:"
 python -c 'import json,sys; d=json.load(open(sys.argv[1])); d["receipt"]["rank"]=1; open(sys.argv[2],"w").write(json.dumps(d))' \
   "$SPONSORED" "$QFZZ_HOME/tampered.json"
 show qfzz verify "$QFZZ_HOME/tampered.json" || true
+echo "# lastfm:2 (trip-hop, chillout, electronic listening) got the new track, attributed to its artist on-chain:"
+qfzz oracle receipts lastfm:2 --node "$NODE1" --out "$QFZZ_HOME/receipts-2" >/dev/null
+NEW_TRACK=$(grep -l '"kind": "track"' "$QFZZ_HOME"/receipts-2/epoch"$EPOCH2"-*.json | head -1)
+[ -n "$NEW_TRACK" ] || { echo "lastfm:2 was not recommended the new track" >&2; exit 1; }
+show qfzz verify "$NEW_TRACK"
 show qfzz oracle committee stop --committee "$COMMITTEE"
 
-step "15. Curation: curators with attested identities vote, commit-reveal, on an emerging artist"
+WRITER=0x90F79bf6EB2c4f870365E785982E1f101E93b906     # anvil's account 3: co-wrote the original
+LABEL=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65      # anvil's account 4: the original's label
+PRODUCER=0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc   # anvil's account 5: co-produced the remix
+FAN=0x976EA74026E726554dB657fA54763abd0C3a0aa9        # anvil's account 6: pays the remix
+
+step "15. Royalties: splits on the original and the remix, a payment, its cascade, balances and a withdrawal"
+echo "# splits are set on final registrations (a day after registering): a local chain moves its clock on"
+show python tools/advance_time.py 86401
+REMIX=$(qfzz track list --json --no-verify | python -c 'import json,sys; print(next(t["content_cid"] for t in json.load(sys.stdin) if "remix" in t["metadata"]["title"]))')
+show qfzz royalties split "$ORIGINAL" --composition "$ARTIST=60%,$WRITER=40%" --master "$ARTIST=70%,$LABEL=30%" --from "$ARTIST"
+echo "# the remix routes 30% of each right to the original (a remix pays both of its rights upstream):"
+show qfzz royalties split "$REMIX" --composition "parents=30%,$REMIXER=70%" \
+  --master "parents=30%,$REMIXER=45%,$PRODUCER=25%" --from "$REMIXER"
+show qfzz royalties show "$REMIX"
+show qfzz royalties pay "$REMIX" 1 --right both --ratio 50% --from "$FAN"
+echo "# the original's co-writer sees what is waiting in the remix's cascade before anyone pushes it:"
+show qfzz royalties balance "$WRITER"
+echo "# anyone pushes the cascade up the tree (here the fan):"
+show qfzz royalties push "$REMIX" --from "$FAN"
+for who in "$ARTIST" "$LABEL" "$REMIXER" "$PRODUCER"; do show qfzz royalties balance "$who"; done
+show qfzz royalties withdraw --from "$WRITER"
+show qfzz royalties balance "$WRITER"
+echo "# a listening epoch: a pool shared among what each listener played (user-centric), claimed by proof"
+printf 'listener,track,plays\nlastfm:2,%s,30\nlastfm:2,%s,10\nlastfm:3,%s,1\n' "$ORIGINAL" "$REMIX" "$REMIX" > "$QFZZ_HOME/plays.csv"
+show qfzz royalties epoch build "$QFZZ_HOME/plays.csv" --pool 0.5 --scheme user-centric --out "$QFZZ_HOME/epoch.json"
+show qfzz royalties epoch post "$QFZZ_HOME/epoch.json"
+show qfzz royalties epoch claim "$QFZZ_HOME/epoch.json"
+show qfzz royalties push "$REMIX" --from "$FAN"
+echo "# where every wei the remix earned went (and a chart of it):"
+show qfzz royalties flow "$REMIX" --chart "$QFZZ_HOME/remix-flow.png"
+
+step "16. Curation: curators with attested identities vote, commit-reveal, on an emerging artist"
 OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266      # anvil's account 0: deployer, attester, updater
-NEWCOMER=0x90F79bf6EB2c4f870365E785982E1f101E93b906   # anvil's account 3: the emerging artist
+NEWCOMER=0x90F79bf6EB2c4f870365E785982E1f101E93b906   # anvil's account 3 (the co-writer above), now with a track of their own
 C1=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65; C2=0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc
 C3=0x976EA74026E726554dB657fA54763abd0C3a0aa9; C4=0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
-C5=0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f         # anvil's accounts 4-8: curators
-advance() {  # advance SECONDS: a local chain only, as `qfzz oracle epoch --advance`
-  echo "(a local chain: time moves on $1 s)"
-  python - "$1" <<'PY'
-import sys
-from qfzz_chain.chain import local_node
-from qfzz_chain.chain.connection import connect
-w3 = connect(None)
-w3.provider.make_request("evm_increaseTime", [int(sys.argv[1])])
-w3.provider.make_request("evm_mine", [])
-local_node.persist_if_local(w3)
-PY
-}
+C5=0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f         # anvil's accounts 4-8: curators (some played royalty roles above)
+advance() { show python tools/advance_time.py "$1"; }  # a local chain moves its clock on
 # The models serve the Last.fm catalogue, so the newcomer's metadata names the catalogue item its
 # music stands for (`lastfm_id`): here listener 2's 5th organic pick, just outside a top 3.
 CANDIDATE=$(qfzz recommend for 2 -n 5 --json | python -c 'import json,sys; print(json.load(sys.stdin)["recommendations"][4]["item"])')
-python -c 'import sys; from qfzz_chain.audio import synthesize_distinct_track; synthesize_distinct_track(sys.argv[1], 53, seconds=12.0)' \
+python -c 'import sys; from qfzz_chain.audio import synthesize_distinct_track; synthesize_distinct_track(sys.argv[1], 71, seconds=12.0)' \
   "$AUDIO/first-light.wav"
 show qfzz track register "$AUDIO/first-light.wav" --title "First Light" --artist-name "Noor" \
   --metadata "{\"genre\": \"rock\", \"lastfm_id\": $CANDIDATE}" --from "$NEWCOMER"
@@ -193,15 +237,16 @@ show qfzz curate finalize 1                        # reports the non-reveal, set
 show qfzz reputation show "$C5"                    # the non-revealer lost 0.05 of reputation
 show qfzz curate index
 
-step "16. The winner in a listener's recommendations: boosted, and the boost explained"
+step "17. The winner in a listener's recommendations: boosted, and the boost explained"
 show qfzz recommend for 2 -n 3
 show qfzz curate recommend 2 -n 3 --boost 0.1
 show qfzz reputation score                         # the updater's factors and targets for the next post
 
-step "17. The chain's state survives a restart"
+step "18. The chain's state survives a restart"
 show qfzz chain down
 show qfzz chain up --port "$PORT"
 show qfzz track list --artist "$ARTIST" --no-verify
+show qfzz royalties balance "$ARTIST"
 show qfzz chain down
 trap - EXIT
 

@@ -1,4 +1,4 @@
-"""Write the demo's tracks: real audio files (FLAC, WAV, OGG) with stable bytes, long enough to
+"""Write the demo's four tracks: real audio files (FLAC, WAV, OGG) with stable bytes, long enough to
 fingerprint (registration needs 7.6 s of sound), and a re-encoded copy of the first one."""
 
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 from qfzz_chain.audio import synthesize_distinct_track
 from qfzz_chain.fingerprint.transforms import apply
 
-TRACKS = (("night-drive.flac", 11), ("night-drive-remix.wav", 23), ("cover.ogg", 37))
+TRACKS = (("night-drive.flac", 11), ("night-drive-remix.wav", 23), ("cover.ogg", 37), ("slow-tide.wav", 53))
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1])

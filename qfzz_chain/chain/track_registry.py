@@ -207,9 +207,9 @@ class TrackRegistry:
 
     # ---- history from events ---------------------------------------------------------------
 
-    def _logs(self, event_name: str, filters: dict) -> list:
+    def _logs(self, event_name: str, filters: dict, to_block: int | None = None) -> list:
         event = getattr(self.contract.events, event_name)
-        latest = self.w3.eth.block_number
+        latest = self.w3.eth.block_number if to_block is None else to_block
         logs = []
         for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
             end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
@@ -234,8 +234,8 @@ class TrackRegistry:
             self._timestamps[block] = self.w3.eth.get_block(block)["timestamp"]
         return self._timestamps[block]
 
-    def histories(self, track_id: bytes | None = None) -> dict[bytes, TrackHistory]:
-        """Every track's history (or one track's), oldest registration first.
+    def histories(self, track_id: bytes | None = None, *, to_block: int | None = None) -> dict[bytes, TrackHistory]:
+        """Every track's history (or one track's), oldest registration first; as of ``to_block`` if given.
 
         One scan per event type, merged in chain order (block, log index): a later
         ``TrackRegistered`` of the same id (an older commitment taking it over) starts its
@@ -245,7 +245,7 @@ class TrackRegistry:
         logs = [
             (log.blockNumber, log.logIndex, kind, log)
             for kind in ("TrackRegistered", "TrackMetadataUpdated", "AttributionTransferred")
-            for log in self._logs(kind, filters)
+            for log in self._logs(kind, filters, to_block)
         ]
         histories: dict[bytes, TrackHistory] = {}
         for _, _, kind, log in sorted(logs, key=lambda entry: entry[:2]):

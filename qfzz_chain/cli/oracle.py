@@ -95,6 +95,9 @@ def committee_init(session: ChainSession, size: int, folder: Path, host: str, ba
     document = {"rpc_url": session.w3.provider.endpoint_uri, "oracle": oracle_address, "members": members,
                 "ipfs_repo": str(ipfs_repo_path().resolve()), "dataset": str(lastfm_data_path().resolve()),
                 "grace_seconds": grace, "attempt_seconds": attempt}  # fmt: skip
+    if "TrackRegistry" in record.contracts:  # its tagged tracks join the catalogue (oracle.catalogue)
+        registry = record.contract("TrackRegistry")
+        document.update(registry=registry.address, registry_first_block=registry.block)
     (folder / "committee.json").write_text(json.dumps(document, indent=2) + "\n")
     emit({"committee": str(folder / "committee.json"), "members": [
         {"index": m["index"], "listen": f"{m['host']}:{m['port']}", "operator": m["operator"]} for m in members]},

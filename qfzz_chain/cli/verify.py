@@ -37,6 +37,9 @@ def _render(custody) -> str:
             tags = ", ".join(f["feature"] for f in why.get("matched_features", ()))
             facts = {"cid": link["cid"], "item": document["item"]["name"], "because you played": played or "-",
                      "matching tags": tags or "-"}
+            if why.get("model") == "content-cold-start":  # a registered track: no listens yet, placed by its tags
+                facts["new track"] = (f"content rank {why['content_rank']} of the catalogue for your tags"
+                                      + (" (the list's new-release slot)" if why.get("slot") == "new-release" else ""))
         rendered = "; ".join(f"{k} {v}" for k, v in facts.items() if v not in (None, ""))
         lines.append(f"  ✓ {name:<14} {rendered}")
     return "verified: every link holds\n" + "\n".join(lines)

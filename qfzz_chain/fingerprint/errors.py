@@ -31,7 +31,7 @@ class UndecodableAudioError(FingerprintError):
     """``fpcalc`` (FFmpeg) could not open or decode the file: missing, not audio, or corrupt."""
 
     def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: cannot decode the audio to fingerprint it ({reason})")
+        super().__init__(f"{path}: not an audio file fpcalc can decode, so it cannot be fingerprinted ({reason})")
         self.path = path
         self.reason = reason
 

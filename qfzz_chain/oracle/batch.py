@@ -22,6 +22,7 @@ from typing import Iterator
 import scipy.sparse as sp
 from eth_utils import keccak
 
+from qfzz_chain.oracle.catalogue import Catalogue
 from qfzz_chain.oracle.epoch import EpochInputs, Request, Sponsorship
 from qfzz_chain.oracle.errors import BatchError
 from qfzz_chain.oracle.receipts import Receipt, fixed_point, lastfm_item_id
@@ -57,16 +58,15 @@ class Batch:
 
 def explanation_document(
     *, epoch: int, model_version: int, commitment: bytes, rank: int, item_id: bytes, item_name: str,
-    lastfm_id: int | None, explanation: Explanation, sponsor: str | None, organic_rank: int | None,
+    lastfm_id: int | None, why: dict, sponsor: str | None, organic_rank: int | None,
 ) -> bytes:  # fmt: skip
     """The explanation a listener can fetch and hash: why this item, at this rank, in this epoch.
 
-    The engine's explanation without its ``user`` field (the listener stays behind their
-    commitment), and the placement: ``organic`` (with the item's rank in the model's own list,
-    which a sponsored placement above it pushes down by one), or ``sponsored`` with the sponsor.
+    ``why`` is the engine's explanation without its ``user`` field (or a registered track's
+    cold-start explanation), and the placement: ``organic`` (with the item's rank in the model's
+    own list, or a registered track's content rank; sponsored or registered items entered above
+    it push it down), or ``sponsored`` with the sponsor.
     """
-    why = explanation.to_dict()
-    why.pop("user", None)
     return canonical_json({
         "schema": EXPLANATION_SCHEMA, "epoch": epoch, "model_version": model_version,
         "listener_commitment": "0x" + commitment.hex(), "rank": rank, "item_id": "0x" + item_id.hex(),
@@ -103,18 +103,36 @@ def _sponsored_for(sponsorships: tuple[Sponsorship, ...], listener: str) -> list
     return sorted((s for s in sponsorships if listener in s.listeners), key=lambda s: (s.rank, s.item))
 
 
-class Catalogue:
-    """The items a model serves, by their 32-byte receipt ids (``receipts.lastfm_item_id``)."""
+@dataclass(frozen=True)
+class _Shown:
+    """One line of a listener's list before it becomes a receipt."""
 
-    def __init__(self, engine: RecommendationEngine):
-        self.artist_by_item = {lastfm_item_id(int(a)): int(a) for a in engine.interactions.item_ids}
+    item_id: bytes
+    lastfm_id: int | None
+    name: str
+    score: float
+    why: dict
+    sponsor: str | None
+    organic_rank: int | None
 
-    def artist(self, item_id: bytes) -> int | None:
-        return self.artist_by_item.get(item_id)
+
+def _organic(rec) -> _Shown:
+    return _Shown(lastfm_item_id(rec.item), rec.item, rec.name, rec.score, _why(rec.explanation), None, rec.rank)
+
+
+def _why(explanation: Explanation) -> dict:
+    why = explanation.to_dict()
+    why.pop("user", None)  # the listener stays behind their commitment
+    return why
 
 
 def compute_batch(engine: RecommendationEngine, inputs: EpochInputs, catalogue: Catalogue | None = None) -> Batch:
-    """Every request's recommendations as receipts, with their explanation documents."""
+    """Every request's recommendations as receipts, with their explanation documents.
+
+    A listener's list: the model's top-``n``; registered tracks entered at their content rank
+    when it is within ``n``, or one in the new-release slot (``oracle.catalogue``); sponsored
+    items inserted at their rank.
+    """
     catalogue = catalogue or Catalogue(engine)
     placements: list[Placement] = []
     documents: dict[bytes, bytes] = {}
@@ -124,33 +142,37 @@ def compute_batch(engine: RecommendationEngine, inputs: EpochInputs, catalogue: 
             commitment = bytes.fromhex(request.commitment[2:])
             try:
                 organic = engine.recommend(request.user_id, request.n)
+                user = engine.interactions.user_index(request.user_id)
             except RecommenderError as exc:
                 raise BatchError(f"{request.listener}: {exc}") from exc
-            shown = [(rec.item, rec.name, rec.score, rec.explanation, None, rec.rank) for rec in organic]
+            shown = [_organic(rec) for rec in organic]
+            for index, entry, slot in catalogue.placements(user, inputs.tracks, request.n):
+                shown.insert(index, _Shown(entry.track.track_id, None, entry.track.title, entry.score,
+                                           entry.explanation(slot), None, entry.content_rank))  # fmt: skip
             for sponsorship in _sponsored_for(inputs.sponsorships, request.listener):
                 artist = catalogue.artist(bytes.fromhex(sponsorship.item[2:]))
-                if artist is None or any(entry[0] == artist for entry in shown):
+                if artist is None or any(line.lastfm_id == artist for line in shown[: request.n]):
                     continue  # not a catalogue item, or already recommended on its own merit
                 explanation = engine.explain(request.user_id, artist)
                 name = engine.item_names[engine.interactions.item_index(artist)]
-                entry = (artist, name, explanation.score, explanation, sponsorship.sponsor, None)
-                shown.insert(min(sponsorship.rank, len(shown) + 1) - 1, entry)
-            for rank, (artist, name, score, explanation, sponsor, organic_rank) in enumerate(shown[: request.n], start=1):
-                item_id = lastfm_item_id(artist)
+                line = _Shown(lastfm_item_id(artist), artist, name, explanation.score, _why(explanation),
+                              sponsorship.sponsor, None)  # fmt: skip
+                shown.insert(min(sponsorship.rank, len(shown) + 1) - 1, line)
+            for rank, line in enumerate(shown[: request.n], start=1):
                 document = explanation_document(
                     epoch=inputs.epoch, model_version=inputs.model_version, commitment=commitment, rank=rank,
-                    item_id=item_id, item_name=name, lastfm_id=artist, explanation=explanation, sponsor=sponsor,
-                    organic_rank=organic_rank,
+                    item_id=line.item_id, item_name=line.name, lastfm_id=line.lastfm_id, why=line.why,
+                    sponsor=line.sponsor, organic_rank=line.organic_rank,
                 )  # fmt: skip
                 cid_digest = hashlib.sha256(document).digest()
                 documents[cid_digest] = document
                 receipt = Receipt(
                     epoch=inputs.epoch, model_version=inputs.model_version, listener_commitment=commitment,
-                    item_id=item_id, rank=rank, score=fixed_point(score), explanation_hash=keccak(document),
-                    explanation_cid=cid_digest, sponsored=sponsor is not None,
-                    sponsor=bytes.fromhex(sponsor[2:]) if sponsor else bytes(20),
+                    item_id=line.item_id, rank=rank, score=fixed_point(line.score), explanation_hash=keccak(document),
+                    explanation_cid=cid_digest, sponsored=line.sponsor is not None,
+                    sponsor=bytes.fromhex(line.sponsor[2:]) if line.sponsor else bytes(20),
                 )  # fmt: skip
-                placements.append(Placement(receipt, request.listener, name, artist))
+                placements.append(Placement(receipt, request.listener, line.name, line.lastfm_id))
     if not placements:
         raise BatchError(f"epoch {inputs.epoch} has no requests: nothing to anchor")
     return Batch(inputs.epoch, inputs.model_version, inputs.digest, tuple(placements), documents)

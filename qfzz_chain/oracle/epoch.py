@@ -5,13 +5,18 @@ Specified here once. The document is canonical JSON (``recommender.explain.canon
     {"schema": "qfzz.epoch-inputs/1", "epoch": E, "model_version": V,
      "requests": [{"listener": "lastfm:2", "commitment": "0x…", "listens": [[89, 3], …], "n": 10,
                    "served_by": 1}, …],           # sorted by (listener, commitment)
-     "sponsorships": [{"item": "0x…", "sponsor": "0x…", "rank": 3, "listeners": ["lastfm:2", …]}, …]}
+     "sponsorships": [{"item": "0x…", "sponsor": "0x…", "rank": 3, "listeners": ["lastfm:2", …]}, …],
+     "catalogue_block": B,
+     "tracks": [{"id": "0x…", "title": "…", "artist": "0x…", "tags": ["ambient", …]}, …]}   # sorted by id
 
 Its digest is the SHA-256 of those bytes, so the document is the raw CIDv1 ``bafkrei…`` of the
 same digest: the committee signs it with the root (``inputs`` of the anchored batch), and whoever
 holds the document can recompute the whole batch. It names listeners, so it is shared among the
 committee, not published. A request's ``listens`` are the plays the listener reports for the
-epoch (artist id, play count); ``n`` is how many recommendations they asked for.
+epoch (artist id, play count); ``n`` is how many recommendations they asked for. ``tracks`` are
+the tracks registered on-chain with tags by block ``catalogue_block`` (``oracle.catalogue``): every
+member reads the registry at that block and refuses inputs that list others, so the anchored
+digest commits to the catalogue the batch was served from.
 """
 
 from __future__ import annotations
@@ -90,17 +95,44 @@ class Sponsorship:
 
 
 @dataclass(frozen=True)
+class RegisteredTrack:
+    """A track of the on-chain registry as the catalogue serves it: its id, who it is by, its tags."""
+
+    track_id: bytes
+    title: str
+    artist: str
+    tags: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"id": "0x" + self.track_id.hex(), "title": self.title, "artist": self.artist, "tags": list(self.tags)}
+
+    @classmethod
+    def from_json(cls, value: dict) -> "RegisteredTrack":
+        try:
+            track_id = bytes.fromhex(str(value["id"]).removeprefix("0x"))
+            if len(track_id) != 32:
+                raise ValueError(f"track id {value['id']!r} is not 32 bytes")
+            return cls(track_id, str(value["title"]), str(value["artist"]), tuple(str(t) for t in value["tags"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BatchError(f"malformed catalogue track {value!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
 class EpochInputs:
     epoch: int
     model_version: int
     requests: tuple[Request, ...]
     sponsorships: tuple[Sponsorship, ...] = field(default=())
+    catalogue_block: int = 0
+    tracks: tuple[RegisteredTrack, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         requests = sorted(self.requests, key=lambda r: (r.listener, r.commitment))
         return {"schema": INPUTS_SCHEMA, "epoch": self.epoch, "model_version": self.model_version,
                 "requests": [r.to_json() for r in requests],
-                "sponsorships": [s.to_json() for s in sorted(self.sponsorships, key=lambda s: (s.item, s.sponsor))]}
+                "sponsorships": [s.to_json() for s in sorted(self.sponsorships, key=lambda s: (s.item, s.sponsor))],
+                "catalogue_block": self.catalogue_block,
+                "tracks": [t.to_json() for t in sorted(self.tracks, key=lambda t: t.track_id)]}
 
     def canonical_bytes(self) -> bytes:
         return canonical_json(self.to_json())
@@ -121,7 +153,9 @@ class EpochInputs:
                 raise ValueError(f"schema {value.get('schema')!r}")
             inputs = cls(int(value["epoch"]), int(value["model_version"]),
                          tuple(Request.from_json(r) for r in value["requests"]),
-                         tuple(Sponsorship.from_json(s) for s in value.get("sponsorships", ())))  # fmt: skip
+                         tuple(Sponsorship.from_json(s) for s in value.get("sponsorships", ())),
+                         int(value.get("catalogue_block", 0)),
+                         tuple(RegisteredTrack.from_json(t) for t in value.get("tracks", ())))  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BatchError(f"not an epoch inputs document: {exc}") from exc
         if inputs.canonical_bytes() != data:

@@ -37,7 +37,8 @@ from typing import Any
 
 from qfzz_chain.failpoints import crash_point
 from qfzz_chain.journal import Journal
-from qfzz_chain.oracle.batch import Batch, Catalogue, apply_inputs, compute_batch
+from qfzz_chain.oracle.batch import Batch, apply_inputs, compute_batch
+from qfzz_chain.oracle.catalogue import Catalogue, registered_tracks
 from qfzz_chain.oracle.chain import BatchHeader, Committee, RecommendationOracle
 from qfzz_chain.oracle.epoch import EpochInputs, Request, Sponsorship
 from qfzz_chain.oracle.errors import BatchError, NodeError, OracleError
@@ -47,6 +48,7 @@ log = logging.getLogger("qfzz.oracle.node")
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 POLL_SECONDS = 0.3
+MAX_BACKOFF_SECONDS = 30.0  # an unreachable RPC is retried after 1, 2, 4 ... 30 s
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class NodeConfig:
     operator_key: bytes
     ipfs_repo: Path | None = None
     dataset: Path | None = None
+    registry: str | None = None  # the TrackRegistry whose tagged tracks join the catalogue
+    registry_first_block: int = 0
     grace_seconds: float = 0.5
     attempt_seconds: float = 8.0
     collect_seconds: float = 1.0
@@ -91,6 +95,7 @@ class NodeConfig:
                 operator_key=bytes.fromhex(Path(mine["operator_key_file"]).read_text().strip().removeprefix("0x")),
                 ipfs_repo=Path(committee["ipfs_repo"]) if committee.get("ipfs_repo") else None,
                 dataset=Path(committee["dataset"]) if committee.get("dataset") else None,
+                registry=committee.get("registry"), registry_first_block=int(committee.get("registry_first_block", 0)),
                 grace_seconds=float(committee.get("grace_seconds", 0.5)),
                 attempt_seconds=float(committee.get("attempt_seconds", 8.0)),
                 collect_seconds=float(committee.get("collect_seconds", 1.0)),
@@ -164,6 +169,12 @@ class Node:
         if config.ipfs_repo is not None:
             os.environ.setdefault("QFZZ_IPFS_REPO", str(config.ipfs_repo))
         self.store = open_store()
+        self.registry = None
+        if config.registry is not None:
+            from qfzz_chain.chain.abi import load_abi
+            from qfzz_chain.chain.track_registry import TrackRegistry
+
+            self.registry = TrackRegistry(self.w3, config.registry, load_abi("TrackRegistry"), config.registry_first_block)
         home = Path(config.home)
         self.epochs = Journal(home / "epochs")
         self.evidence = Journal(home / "evidence")
@@ -363,7 +374,21 @@ class Node:
     def _inputs_for(self, epoch: int, version: int) -> EpochInputs:
         requests = tuple(r for received, r in self.pool.values() if received <= epoch)
         sponsorships = tuple(s for received, s in self.sponsorships.values() if received <= epoch)
-        return EpochInputs(epoch, version, requests, sponsorships)
+        block = self.w3.eth.block_number
+        return EpochInputs(epoch, version, requests, sponsorships, block, self._catalogue_tracks(block))
+
+    def _catalogue_tracks(self, block: int):
+        """The registry's tagged tracks as of ``block`` (none without a registry)."""
+        return () if self.registry is None else registered_tracks(self.registry, self.store, to_block=block)
+
+    def _check_catalogue(self, inputs: EpochInputs) -> None:
+        """Refuse inputs whose catalogue is not the registry's at their block: members serve one catalogue."""
+        if inputs.catalogue_block > self.w3.eth.block_number:
+            raise BatchError(f"the inputs read the registry at block {inputs.catalogue_block}, beyond this node's head")
+        expected = self._catalogue_tracks(inputs.catalogue_block)
+        if tuple(sorted(inputs.tracks, key=lambda t: t.track_id)) != expected:
+            raise BatchError(f"the inputs list {len(inputs.tracks)} registered tracks, the registry at block "
+                             f"{inputs.catalogue_block} has {len(expected)} with tags: refusing to sign another catalogue")
 
     async def _on_propose(self, message: dict) -> dict:
         epoch, attempt = int(message["epoch"]), int(message["attempt"])
@@ -389,6 +414,7 @@ class Node:
         inputs = EpochInputs.from_bytes(base64.b64decode(message["document"]), digest)
         if inputs.epoch != epoch or inputs.model_version != self.oracle.active_model_version(epoch):
             raise BatchError(f"the proposal for epoch {epoch} names epoch {inputs.epoch}, model {inputs.model_version}")
+        self._check_catalogue(inputs)
         crash_point("member-before-lock")
         if locked is None:
             header = await self._compute_and_lock(inputs)
@@ -530,14 +556,17 @@ class Node:
                                                                  max(self._next_epoch(), self.oracle.current_epoch()))
         except OracleError as exc:
             log.info("member %d: no model to load yet (%s)", self.config.index, exc)
+        backoff = 0.0
         while True:
             try:
                 await self._step()
+                backoff = 0.0
             except OracleError as exc:
                 log.warning("member %d: %s", self.config.index, exc)
             except Exception as exc:  # an unreachable RPC, a transient node error: back off and retry
-                log.warning("member %d: %s: %s; retrying", self.config.index, type(exc).__name__, exc)
-                await asyncio.sleep(2)
+                backoff = min(MAX_BACKOFF_SECONDS, max(1.0, 2 * backoff))
+                log.warning("member %d: %s: %s; retrying in %.0f s", self.config.index, type(exc).__name__, exc, backoff)
+                await asyncio.sleep(backoff)
             await asyncio.sleep(POLL_SECONDS)
 
     async def _step(self) -> None:

@@ -161,15 +161,28 @@ def recompute_check(engine, history: dict[int, float], file: ReceiptFile, custod
     listening history (artist id -> plays), the epoch's listens included. An organic receipt must
     come back at its ``organic_rank`` with its score; a sponsored one with the model's score.
     """
-    from qfzz_chain.oracle.batch import Catalogue
+    from qfzz_chain.oracle.catalogue import COLD_START_MODEL, Catalogue
+    from qfzz_chain.oracle.epoch import RegisteredTrack
 
     receipt = file.receipt
     user_id = int(file.listener.partition(":")[2])
     with_history(engine, user_id, history)
-    artist = Catalogue(engine).artist(receipt.item_id)
+    catalogue = Catalogue(engine)
+    artist = catalogue.artist(receipt.item_id)
+    explanation = next(link for link in custody.links if link["link"] == "explanation")["document"]
+    why = explanation.get("explanation", {})
+    if artist is None and why.get("model") == COLD_START_MODEL and not receipt.sponsored:
+        track = RegisteredTrack(receipt.item_id, str(explanation["item"]["name"]), "", tuple(why.get("tags", ())))
+        got = catalogue.cold_start(engine.interactions.user_index(user_id), track)
+        allowed = catalogue.reach if why.get("slot") == "new-release" else explanation["organic_rank"]
+        if got.content_rank != explanation["organic_rank"] or got.content_rank > allowed or fixed_point(got.score) != receipt.score:
+            raise VerificationError("recompute", f"from your history the registered track's tags rank it "
+                                                 f"{got.content_rank} with {got.score:.6f}, the receipt says rank "
+                                                 f"{explanation['organic_rank']} with {receipt.score / 1e6:.6f}")  # fmt: skip
+        custody.add("recompute", content_rank=got.content_rank, score=got.score, note="registered track, cold start")
+        return
     if artist is None:
         raise VerificationError("recompute", "the recommended item is not in the model's catalogue")
-    explanation = next(link for link in custody.links if link["link"] == "explanation")["document"]
     if receipt.sponsored:
         score = engine.score(user_id, artist)
         if fixed_point(score) != receipt.score:

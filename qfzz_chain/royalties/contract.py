@@ -220,9 +220,10 @@ class RoyaltiesContract:
         pushes = [(track, int(right), version, [p.as_tuple() for p in parents]) for track, right, version, parents in nodes]
         return self._send(sender, self.contract.functions.push(token, pushes))
 
-    def withdraw(self, sender: Sender, recipient: str, shares: list[tuple[bytes, Right, int]], tokens: list[str]) -> Receipt:
+    def withdraw(self, sender: Sender, shares: list[tuple[bytes, Right, int]], tokens: list[str]) -> Receipt:
+        """Pay the sender what it is owed in ``shares`` for each of ``tokens``."""
         refs = [(track, int(right), version) for track, right, version in shares]
-        return self._send(sender, self.contract.functions.withdraw(recipient, refs, tokens))
+        return self._send(sender, self.contract.functions.withdraw(refs, tokens))
 
     def post_epoch(self, sender: Sender, token: str, amount: int, root: bytes, leaf_count: int) -> Receipt:
         function = self.contract.functions.postEpoch(token, amount, root, leaf_count)

@@ -88,7 +88,7 @@ def test_remix_declares_its_parent(qfzz, audio, artist, accounts):
     original = register(qfzz, original_path, artist)
     remix = register(qfzz, remix_path, accounts[REMIXER_INDEX].address, "--parent", f"{original['content_cid']}:sample",
                      "--cid-version", "1")  # fmt: skip
-    assert remix["content_cid"].startswith("bafk")  # one chunk: a raw leaf, as kubo
+    assert remix["content_cid"].startswith("bafybei")  # 12 s of audio is several chunks: a dag-pb root, as kubo
     shown = qfzz("track", "show", remix["content_cid"], "--json").json
     assert shown["parents"] == [{"track_id": original["track_id"], "relation": "sample", "title": f"Song {original_path.stem}",
                                  "content_cid": original["content_cid"]}]  # fmt: skip

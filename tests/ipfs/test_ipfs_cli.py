@@ -220,4 +220,7 @@ def test_json_on_cat_export_verify_and_serve(home, tmp_path):
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * (1024 * 1024 + 1))
     cid = ok(qfzz(home, "add", "-q", str(big))).strip()
-    assert "use --json with --output FILE" in one_error_line(qfzz(home, "cat", "--json", cid))
+    refused = qfzz(home, "cat", "--json", cid)  # under --json the error is one JSON object on stderr
+    assert refused.returncode == 1 and len(refused.stderr.decode().strip().splitlines()) == 1
+    error = json.loads(refused.stderr)
+    assert error["kind"] == "IpfsError" and "use --json with --output FILE" in error["error"]
