@@ -10,7 +10,9 @@ node's first unlocked account (a local anvil's).
 The suite grows: on a node that already holds the suite, only the contracts of ``SUITE`` that
 its record lacks are deployed, beside the live ones, and added to the record; the registry and
 its data stay. QFZZ_REDEPLOY=1 deploys the whole suite afresh (the old record is archived). QFZZ_EPOCH_SECONDS
-sets the oracle's epoch length (default 3600).
+sets the oracle's epoch length (default 3600); curation's settings: QFZZ_COMMIT_SECONDS and
+QFZZ_REVEAL_SECONDS (default a day each), QFZZ_CURATION_QUORUM_BPS (2000: a fifth of the eligible
+weight), QFZZ_LISTING_SECONDS (90 days in the index), QFZZ_STAKE_SATURATION_WEI (1 ether).
 """
 
 import os
@@ -37,12 +39,37 @@ def _epoch_seconds(account) -> int:
     return int(os.environ.get("QFZZ_EPOCH_SECONDS", "3600"))
 
 
+def _curation_address(account) -> str:
+    """Where the deployer's next ``CREATE`` lands: the ledger, deployed just before curation, names it."""
+    from qfzz_chain.reputation.chain import create_address
+
+    return create_address(account.address, account.nonce + 1)
+
+
+def _stake_saturation(account) -> int:
+    return int(os.environ.get("QFZZ_STAKE_SATURATION_WEI", str(10**18)))
+
+
+def _seconds(variable: str, default: int):
+    return lambda account: int(os.environ.get(variable, str(default)))
+
+
+def _quorum_bps(account) -> int:
+    return int(os.environ.get("QFZZ_CURATION_QUORUM_BPS", "2000"))
+
+
 # In deployment order: (contract, its constructor's arguments), each argument the name of an
 # earlier contract (its address is passed) or a function of the deployer account.
 SUITE: tuple[tuple[str, tuple], ...] = (
     ("TrackRegistry", ()),
     ("RecommendationOracle", (_deployer_address, _epoch_seconds)),  # owner, seconds per epoch
     ("Royalties", ("TrackRegistry",)),
+    # owner, oracle (epochs, equivocation evidence), curation (the next contract), stake saturation (wei)
+    ("ReputationLedger", (_deployer_address, "RecommendationOracle", _curation_address, _stake_saturation)),
+    # ledger, registry, royalty splits, commit and reveal phases, quorum (bps), listing length: 1 day, 1 day, 20%, 90 days
+    ("EmergingArtistCuration", ("ReputationLedger", "TrackRegistry", "Royalties", _seconds("QFZZ_COMMIT_SECONDS", 86_400),
+                                _seconds("QFZZ_REVEAL_SECONDS", 86_400), _quorum_bps,
+                                _seconds("QFZZ_LISTING_SECONDS", 90 * 86_400))),
 )
 
 

@@ -189,7 +189,60 @@ show qfzz royalties push "$REMIX" --from "$FAN"
 echo "# where every wei the remix earned went (and a chart of it):"
 show qfzz royalties flow "$REMIX" --chart "$QFZZ_HOME/remix-flow.png"
 
-step "16. The chain's state survives a restart"
+step "16. Curation: curators with attested identities vote, commit-reveal, on an emerging artist"
+OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266      # anvil's account 0: deployer, attester, updater
+NEWCOMER=0x90F79bf6EB2c4f870365E785982E1f101E93b906   # anvil's account 3 (the co-writer above), now with a track of their own
+C1=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65; C2=0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc
+C3=0x976EA74026E726554dB657fA54763abd0C3a0aa9; C4=0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
+C5=0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f         # anvil's accounts 4-8: curators (some played royalty roles above)
+advance() { show python tools/advance_time.py "$1"; }  # a local chain moves its clock on
+# The models serve the Last.fm catalogue, so the newcomer's metadata names the catalogue item its
+# music stands for (`lastfm_id`): here listener 2's 5th organic pick, just outside a top 3.
+CANDIDATE=$(qfzz recommend for 2 -n 5 --json | python -c 'import json,sys; print(json.load(sys.stdin)["recommendations"][4]["item"])')
+python -c 'import sys; from qfzz_chain.audio import synthesize_distinct_track; synthesize_distinct_track(sys.argv[1], 71, seconds=12.0)' \
+  "$AUDIO/first-light.wav"
+show qfzz track register "$AUDIO/first-light.wav" --title "First Light" --artist-name "Noor" \
+  --metadata "{\"genre\": \"rock\", \"lastfm_id\": $CANDIDATE}" --from "$NEWCOMER"
+show qfzz reputation admin --attester "$OWNER" --updater "$OWNER" \
+  --add-segment genre:rock --add-segment region:europe --add-segment region:americas
+python - "$QFZZ_HOME/attestations.json" "$NEWCOMER" "$C1" "$C2" "$C3" "$C4" "$C5" <<'PY'
+import json, sys
+people = sys.argv[2:]
+json.dump([{"account": a, "namespace": "demo-personhood", "reference": f"person-{i}"} for i, a in enumerate(people)],
+          open(sys.argv[1], "w"), indent=1)
+PY
+show qfzz reputation attest "$QFZZ_HOME/attestations.json"      # the personhood provider's Merkle root
+for curator in "$NEWCOMER" "$C1" "$C2" "$C3" "$C4" "$C5"; do qfzz reputation bind --from "$curator" >/dev/null; done
+echo "(6 accounts bound their identities; each weighs 0.2236: the prior 0.2, unstaked)"
+show qfzz reputation assign "$C1=genre:rock" "$C2=region:europe" "$C3=region:americas" "$C4=genre:rock" "$C5=region:europe"
+show qfzz reputation stake 1 --from "$C1"
+show qfzz reputation show 0x000000000000000000000000000000000000dEaD   # a fresh address: no identity, no weight
+advance 86401   # the newcomer's registration is final a day after it
+echo "# the artist cannot propose (nor vote on) themself:"
+show qfzz curate propose "$NEWCOMER" --segment genre:rock --from "$NEWCOMER" || true
+show qfzz curate propose "$NEWCOMER" --segment genre:rock --segment region:europe --segment region:americas --from "$C1"
+show qfzz curate vote 1 strongly-agree --from "$C1"
+show qfzz curate vote 1 agree --from "$C2"
+show qfzz curate vote 1 agree --from "$C3"
+show qfzz curate vote 1 neutral --from "$C4"
+show qfzz curate vote 1 disagree --from "$C5"      # this curator will never reveal
+show qfzz curate vote 1 agree --from "$NEWCOMER" || true
+show qfzz curate status 1                          # only commitments: nobody sees the trend
+advance 86400
+for curator in "$C1" "$C2" "$C3" "$C4"; do show qfzz curate reveal 1 --from "$curator"; done
+echo "# a reveal that is not what was committed is refused:"
+show qfzz curate reveal 1 --vote agree --from "$C5" || true
+advance 86400
+show qfzz curate finalize 1                        # reports the non-reveal, settles, lists the artist
+show qfzz reputation show "$C5"                    # the non-revealer lost 0.05 of reputation
+show qfzz curate index
+
+step "17. The winner in a listener's recommendations: boosted, and the boost explained"
+show qfzz recommend for 2 -n 3
+show qfzz curate recommend 2 -n 3 --boost 0.1
+show qfzz reputation score                         # the updater's factors and targets for the next post
+
+step "18. The chain's state survives a restart"
 show qfzz chain down
 show qfzz chain up --port "$PORT"
 show qfzz track list --artist "$ARTIST" --no-verify

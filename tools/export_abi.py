@@ -22,6 +22,8 @@ from qfzz_chain.chain.abi import ABI_DIR, PACKAGED  # noqa: E402
 def main() -> None:
     for name in PACKAGED:
         artifact = ROOT / "build" / "contracts" / f"{name}.json"
+        if not artifact.exists():  # an interface's ABI
+            artifact = ROOT / "build" / "interfaces" / f"{name}.json"
         if not artifact.exists():
             raise SystemExit(f"no {artifact}: run `brownie compile` first")
         abi = json.loads(artifact.read_text())["abi"]

@@ -22,7 +22,7 @@ COMMANDS = list(_commands(cli, click.Context(cli, info_name="qfzz")))
 
 def test_the_walk_finds_every_group():
     groups = {path[0] for path, _ in COMMANDS}
-    assert {"chain", "track", "ipfs", "recommend", "oracle", "verify", "p2p"} <= groups
+    assert {"chain", "track", "ipfs", "recommend", "oracle", "verify", "p2p", "curate", "reputation"} <= groups
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])

@@ -7,7 +7,8 @@ from functools import cache
 from pathlib import Path
 
 ABI_DIR = Path(__file__).resolve().parent
-PACKAGED = ("TrackRegistry", "RecommendationOracle", "Royalties")
+PACKAGED = ("TrackRegistry", "RecommendationOracle", "Royalties", "ReputationLedger", "EmergingArtistCuration",
+            "IRoyaltySplits")  # the last an interface: curation's reader of any royalties contract
 
 
 @cache

@@ -1,0 +1,151 @@
+"""`qfzz reputation` and `qfzz curate` end to end: identities attested and bound, curators put in
+segments, a proposal, commit-reveal votes with their refusals, settlement with a non-revealer
+penalized, the index the recommender reads, the factors the updater posts.
+
+It moves the chain's clock days ahead, which a snapshot revert does not undo on anvil; it lives
+here, after tests/cli, because `qfzz track sign` dates its deadline by the wall clock."""
+
+import json
+
+import pytest
+
+from tests.cli.conftest import assert_one_line_error, audio, run_qfzz  # noqa: F401 (audio: a fixture)
+
+OWNER, ARTIST, STRANGER = 0, 1, 8
+CURATORS = (3, 4, 5, 6, 7)
+SEGMENTS = {3: "genre:jazz", 4: "region:west-africa", 5: "genre:jazz", 6: "region:west-africa", 7: "genre:jazz"}
+VOTES = {3: "agree", 4: "strongly-agree", 5: "agree", 6: "agree", 7: "disagree"}  # 7 never reveals
+DAY = 86_400
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, module_isolation, TrackRegistry):
+    import os
+
+    from scripts import deploy
+
+    path = tmp_path_factory.mktemp("qfzz-home")
+    previous = os.environ.get("QFZZ_HOME")
+    os.environ["QFZZ_HOME"] = str(path)
+    try:
+        deploy.main(replace=True)
+    finally:
+        if previous is None:
+            os.environ.pop("QFZZ_HOME")
+        else:
+            os.environ["QFZZ_HOME"] = previous
+    return path
+
+
+@pytest.fixture(scope="module")
+def qfzz(home):
+    """The real `qfzz` in a subprocess: what a refusal prints and its exit status."""
+    import brownie
+
+    url = brownie.web3.provider.endpoint_uri
+
+    def run(*args, **env):
+        return run_qfzz(*args, home=home, rpc_url=url, **env)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def ok(home):
+    """A command that succeeds, run in this process (a subprocess pays ~2 s of imports per call), its JSON."""
+    import brownie
+    from click.testing import CliRunner
+
+    from qfzz_chain.cli import cli
+
+    env = {"QFZZ_HOME": str(home), "QFZZ_RPC_URL": brownie.web3.provider.endpoint_uri}
+
+    def run(*args):
+        result = CliRunner().invoke(cli, [*args, "--json"], env=env, catch_exceptions=True)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    return run
+
+
+def sleep(seconds):
+    import brownie
+
+    brownie.chain.sleep(seconds)
+    brownie.chain.mine()
+
+
+def test_a_curation_round_from_identities_to_the_index(qfzz, ok, accounts, audio, tmp_path):
+    a = {i: accounts[i].address for i in range(10)}
+    owner = a[OWNER]
+    settings = ok("reputation", "admin", "--attester", owner, "--updater", owner, "--add-segment", "genre:jazz",
+                       "--add-segment", "region:west-africa", "--from", owner)  # fmt: skip
+    assert settings["segments"] == ["genre:jazz", "region:west-africa"] and settings["attester"] == owner
+    registered = ok("track", "register", str(audio()), "--title", "Emerging", "--metadata", '{"lastfm_id": 89}',
+                         "--from", a[ARTIST])  # fmt: skip
+
+    attestations = tmp_path / "attestations.json"
+    attestations.write_text(json.dumps([{"account": a[i], "namespace": "test", "reference": f"person-{i}"}
+                                        for i in (ARTIST, *CURATORS)]))  # fmt: skip
+    posted = ok("reputation", "attest", str(attestations), "--from", owner)
+    assert posted["accounts"] == 6
+    for i in (ARTIST, *CURATORS):
+        bound = ok("reputation", "bind", "--from", a[i])
+        assert bound["weight"] == 223_606  # the prior 0.2, unstaked: (sqrt(0.2) + 0) / 2
+    assert_one_line_error(qfzz("reputation", "bind", "--from", a[STRANGER]), "no identity for")
+    ok("reputation", "assign", *(f"{a[i]}={SEGMENTS[i]}" for i in CURATORS), "--from", owner)
+    staked = ok("reputation", "stake", "1", "--from", a[3])
+    assert staked["weight"] == 447_213  # stake at saturation doubles a fresh identity's weight
+    stranger = ok("reputation", "show", a[STRANGER])
+    assert stranger["bound"] is False and stranger["weight"] == 0
+
+    sleep(DAY + 1)  # the track is final
+    assert_one_line_error(qfzz("curate", "propose", a[ARTIST], "--segment", "genre:jazz", "--from", a[ARTIST]),
+                          "you cannot propose", "the artist")  # fmt: skip
+    assert_one_line_error(qfzz("curate", "propose", a[ARTIST], "--segment", "genre:jazz", "--from", a[STRANGER]),
+                          "no voting weight")  # fmt: skip
+    assert_one_line_error(qfzz("curate", "propose", a[ARTIST], "--segment", "techno", "--from", a[3]),
+                          "no segment 'techno'")  # fmt: skip
+    proposal = ok("curate", "propose", a[ARTIST], "--segment", "genre:jazz", "--segment", "region:west-africa",
+                       "--from", a[3])  # fmt: skip
+    pid = str(proposal["proposal"])
+    assert proposal["tracks"] == [registered["track_id"]]
+    assert [t["account"] for t in proposal["tied"]] == [a[ARTIST]] and proposal["excluded_weight"] == 223_606
+
+    for i in CURATORS:
+        voted = ok("curate", "vote", pid, VOTES[i], "--from", a[i])
+        assert voted["gas_used"] <= 60_000
+    assert_one_line_error(qfzz("curate", "vote", pid, "agree", "--from", a[ARTIST]), "self-dealing")
+    assert_one_line_error(qfzz("curate", "vote", pid, "agree", "--from", a[STRANGER]), "has no identity bound")
+    assert_one_line_error(qfzz("curate", "vote", pid, "maybe", "--from", a[3]), "'maybe' is not a vote")
+    assert_one_line_error(qfzz("curate", "vote", pid, "agree", "--from", a[3]), "already voted")
+    assert_one_line_error(qfzz("curate", "reveal", pid, "--from", a[3]), "takes reveals from")
+    hidden = ok("curate", "status", pid)
+    assert hidden["phase"] == "commit" and hidden["committed"] == 5 and hidden["revealed_weight"] == 0
+
+    import brownie
+
+    sleep(max(0, proposal["commit_end"] - brownie.chain.time()) + 1)
+    assert_one_line_error(qfzz("curate", "vote", pid, "agree", "--from", a[4]), "voting on proposal", "closed")
+    for i in CURATORS[:-1]:
+        revealed = ok("curate", "reveal", pid, "--from", a[i])
+        assert revealed["vote"] == VOTES[i] and revealed["gas_used"] <= 60_000
+    assert_one_line_error(qfzz("curate", "reveal", pid, "--vote", "agree", "--from", a[7]), "reveal mismatch")
+
+    sleep(DAY + 1)
+    settled = ok("curate", "finalize", pid, "--from", owner)
+    assert settled["outcome"] == "passed" and settled["listed_until"]
+    seventh = ok("reputation", "show", a[7])
+    assert settled["reported_non_reveals"] == [seventh["identity"]]
+    assert seventh["score"] == 150_000  # the prior 0.2 less the 0.05 non-reveal penalty
+    buckets = {b["segment"]: b for b in settled["buckets"]}
+    assert buckets["genre:jazz"]["passes"] and buckets["region:west-africa"]["passes"]
+
+    index = ok("curate", "index")
+    assert [(e["artist"], e["lastfm_ids"]) for e in index] == [(a[ARTIST], [89])]
+    scored = ok("reputation", "score")
+    targets = {s["subject"]: s for s in scored["subjects"] if s["role"] == "curator"}
+    assert len(targets) == 4  # the four who revealed
+    assert all(0 <= s["target"] <= 1_000_000 and abs(s["score_after"] - s["score_now"]) <= 50_000 for s in targets.values())
