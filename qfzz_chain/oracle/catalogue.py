@@ -94,7 +94,9 @@ class Catalogue:
         self.artist_by_item = {lastfm_item_id(int(a)): int(a) for a in engine.interactions.item_ids}
         self._vocabulary = {name.lower(): index for index, name in enumerate(engine.tag_names)}
         self._features: sp.csr_matrix | None = None
+        self._by_tag: sp.csc_matrix | None = None  # the same rows by column: a track touches a few tags
         self._idf: np.ndarray | None = None
+        self._vectors: dict[bytes, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = {}
 
     def artist(self, item_id: bytes) -> int | None:
         return self.artist_by_item.get(item_id)
@@ -126,21 +128,21 @@ class Catalogue:
             weighted = counts.copy()
             weighted.data = np.log1p(weighted.data) * self._idf[weighted.indices]
             self._features = _unit_rows(weighted)
+            self._by_tag = sp.csc_matrix(self._features)
         return self._features, self._idf
 
-    def track_vector(self, track: RegisteredTrack) -> tuple[np.ndarray, tuple[str, ...]]:
-        """The track's unit TF-IDF vector (one assignment per tag) and the tags the dataset never used."""
-        _, idf = self._space()
-        vector = np.zeros(len(idf))
-        unmatched = []
-        for tag in track.tags:
-            index = self._vocabulary.get(tag)
-            if index is None or idf[index] <= 0:
-                unmatched.append(tag)
-            else:
-                vector[index] = np.log1p(1.0) * idf[index]
-        norm = np.linalg.norm(vector)
-        return (vector / norm if norm > 0 else vector), tuple(unmatched)
+    def track_vector(self, track: RegisteredTrack) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """The track's unit TF-IDF vector as (tag indices, weights), one assignment per tag, and the
+        tags the dataset never used; kept per track, since every listener of an epoch needs it."""
+        if track.track_id not in self._vectors:
+            _, idf = self._space()
+            known = sorted({self._vocabulary[t] for t in track.tags if t in self._vocabulary and idf[self._vocabulary[t]] > 0})
+            unmatched = tuple(t for t in track.tags if t not in self._vocabulary or idf[self._vocabulary[t]] <= 0)
+            indices = np.array(known, dtype=np.int64)
+            weights = np.log1p(1.0) * idf[indices]
+            norm = float(np.sqrt(weights @ weights))
+            self._vectors[track.track_id] = (indices, weights / norm if norm > 0 else weights, unmatched)
+        return self._vectors[track.track_id]
 
     def listener(self, user: int) -> "_Listener":
         """The listener at row ``user`` of the engine's current histories, in the content space."""
@@ -155,16 +157,15 @@ class Catalogue:
 
     def cold_start(self, user: int, track: RegisteredTrack, listener: "_Listener | None" = None) -> ColdStartScore:
         """Score ``track`` for the listener at row ``user`` (``listener``: that row, already placed)."""
-        features, _ = self._space()
         listener = listener or self.listener(user)
         items, weights, profile = listener.items, listener.weights, listener.profile
-        vector, unmatched = self.track_vector(track)
-        score = float(profile @ vector)
+        tags, values, unmatched = self.track_vector(track)
+        shares = profile[tags] * values
+        score = float(shares.sum())
         content_rank = 1 + len(listener.sorted_scores) - int(np.searchsorted(listener.sorted_scores, score, side="right"))
-        shares = profile * vector
-        order = [i for i in np.lexsort((np.arange(len(shares)), -shares)) if shares[i] > 0][:MATCHES_SHOWN]
-        matched = tuple((self.engine.tag_names[i], float(shares[i])) for i in order)
-        contributions = weights * np.asarray(features[items] @ vector).ravel()
+        order = [k for k in np.lexsort((tags, -shares)) if shares[k] > 0][:MATCHES_SHOWN]
+        matched = tuple((self.engine.tag_names[tags[k]], float(shares[k])) for k in order)
+        contributions = weights * (self._by_tag[:, tags] @ values)[items] if len(tags) else np.zeros(len(items))
         strongest = [k for k in np.lexsort((items, -contributions)) if contributions[k] > 0][:PROTOTYPES_SHOWN]
         prototypes = tuple((int(self.engine.interactions.item_ids[items[k]]), self.engine.item_names[items[k]],
                             float(contributions[k])) for k in strongest)  # fmt: skip
