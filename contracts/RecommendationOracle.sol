@@ -185,6 +185,7 @@ contract RecommendationOracle is IRecommendationOracle, Ownable2Step {
         uint64 next = currentEpoch() + 1;
         bytes32 apkHash = keccak256(aggregateKey);
         uint256 id = _committees.length - 1;
+        // slither-disable-next-line incorrect-equality (epochs are counters, not balances: equal means scheduled for next)
         if (latest.fromEpoch == next) {
             (latest.apkHash, latest.members, latest.size) = (apkHash, members, size);
         } else {
