@@ -42,7 +42,7 @@ step "1. A local chain, and the contract suite deployed to it"
 show qfzz chain up --port "$PORT"
 show qfzz chain deploy
 
-step "2. Three short tracks (real audio files) and a re-encoded copy of the first"
+step "2. Four short tracks (real audio files) and a re-encoded copy of the first"
 python tools/demo_audio.py "$QFZZ_HOME/audio"
 AUDIO="$QFZZ_HOME/audio"
 
