@@ -8,15 +8,14 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3 import Web3
 
+from qfzz_chain.chain.contract import ContractClient
 from qfzz_chain.chain.abi import load_abi
-from qfzz_chain.chain.deployment import DeploymentRecord
 from qfzz_chain.chain.errors import DeploymentError, TransactionReverted, UnknownTrackError
 from qfzz_chain.chain.signatures import DOMAIN_NAME, DOMAIN_VERSION
 from qfzz_chain.chain.signer import Sender
 from qfzz_chain.chain.transactions import Receipt, call, transact
 from qfzz_chain.chain.types import CidParts, Parent
 
-LOG_CHUNK_BLOCKS = 10_000  # public RPCs cap eth_getLogs ranges
 
 
 def make_commitment(audio_hash: bytes, artist: str, salt: bytes) -> bytes:
@@ -93,23 +92,14 @@ class TrackHistory:
         return MetadataVersion(0, first.metadata, first.block, first.transaction)
 
 
-class TrackRegistry:
+class TrackRegistry(ContractClient):
     """Bound to one deployment of the registry on one chain."""
 
     CONTRACT = "TrackRegistry"
 
-    def __init__(self, w3: Web3, address: str, abi: list, first_block: int = 0):
-        self.w3 = w3
-        self.abi = abi
-        self.address = Web3.to_checksum_address(address)
-        self.first_block = first_block
-        self.contract = w3.eth.contract(address=self.address, abi=abi)
+    def __init__(self, w3: Web3, address: str, abi: list | None = None, first_block: int = 0):
+        super().__init__(w3, address, abi, first_block)
         self._timestamps: dict[int, int] = {}
-
-    @classmethod
-    def from_record(cls, w3: Web3, record: DeploymentRecord) -> "TrackRegistry":
-        deployment = record.contract(cls.CONTRACT)
-        return cls(w3, deployment.address, deployment.abi, deployment.block)
 
     @classmethod
     def at(cls, w3: Web3, address: str) -> "TrackRegistry":
@@ -207,15 +197,6 @@ class TrackRegistry:
 
     # ---- history from events ---------------------------------------------------------------
 
-    def _logs(self, event_name: str, filters: dict, to_block: int | None = None) -> list:
-        event = getattr(self.contract.events, event_name)
-        latest = self.w3.eth.block_number if to_block is None else to_block
-        logs = []
-        for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            logs.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters))
-        return logs
-
     def _registration(self, log) -> Registration:
         return Registration(
             track_id=bytes(log.args.trackId),
@@ -245,7 +226,7 @@ class TrackRegistry:
         logs = [
             (log.blockNumber, log.logIndex, kind, log)
             for kind in ("TrackRegistered", "TrackMetadataUpdated", "AttributionTransferred")
-            for log in self._logs(kind, filters, to_block)
+            for log in self.logs(kind, filters, to_block)
         ]
         histories: dict[bytes, TrackHistory] = {}
         for _, _, kind, log in sorted(logs, key=lambda entry: entry[:2]):

@@ -6,14 +6,12 @@ from dataclasses import dataclass, field
 
 from web3 import Web3
 
-from qfzz_chain.chain.abi import load_abi
-from qfzz_chain.chain.deployment import DeploymentRecord
+from qfzz_chain.chain.contract import ContractClient
 from qfzz_chain.chain.signer import Sender
-from qfzz_chain.chain.transactions import Receipt, call, transact
+from qfzz_chain.chain.transactions import Receipt, call
 from qfzz_chain.chain.types import Parent
 from qfzz_chain.curation.votes import OUTSIDE_SEGMENTS, Outcome, Status, Tally, Vote, mask_segments
 
-LOG_CHUNK_BLOCKS = 10_000
 COMPOSITION, MASTER = 0, 1
 
 
@@ -119,26 +117,8 @@ class VoteHistory:
         return sorted(set(self.committed) - set(self.revealed) - self.excluded - self.reported)
 
 
-class EmergingArtistCuration:
+class EmergingArtistCuration(ContractClient):
     CONTRACT = "EmergingArtistCuration"
-
-    def __init__(self, w3: Web3, address: str, abi: list | None = None, first_block: int = 0):
-        self.w3 = w3
-        self.abi = abi or load_abi(self.CONTRACT)
-        self.address = Web3.to_checksum_address(address)
-        self.first_block = first_block
-        self.contract = w3.eth.contract(address=self.address, abi=self.abi)
-
-    @classmethod
-    def from_record(cls, w3: Web3, record: DeploymentRecord) -> "EmergingArtistCuration":
-        deployment = record.contract(cls.CONTRACT)
-        return cls(w3, deployment.address, deployment.abi, deployment.block)
-
-    def _call(self, function):
-        return call(self.abi, function)
-
-    def _send(self, sender: Sender, function) -> Receipt:
-        return transact(self.w3, sender, self.abi, function)
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -209,15 +189,6 @@ class EmergingArtistCuration:
 
     # ---- events ----------------------------------------------------------------------------
 
-    def logs(self, event_name: str, filters: dict | None = None) -> list:
-        event = getattr(self.contract.events, event_name)
-        latest = self.w3.eth.block_number
-        found = []
-        for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            found.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters or {}))
-        return found
-
     def created(self, proposal_id: int) -> Created | None:
         logs = self.logs("ProposalCreated", {"proposalId": proposal_id})
         if not logs:
@@ -268,17 +239,13 @@ class EmergingArtistCuration:
         return self._send(sender, function)
 
 
-class RoyaltySplits:
+class RoyaltySplits(ContractClient):
     """The split records of the royalties contract, through ``IRoyaltySplits`` (its subset)."""
 
     CONTRACT = "IRoyaltySplits"
 
     def __init__(self, w3: Web3, address: str, first_block: int = 0):
-        self.w3 = w3
-        self.abi = load_abi(self.CONTRACT)
-        self.address = Web3.to_checksum_address(address)
-        self.first_block = first_block
-        self.contract = w3.eth.contract(address=self.address, abi=self.abi)
+        super().__init__(w3, address, None, first_block)
 
     def versions(self, track_id: bytes) -> dict[int, int]:
         """The current version of each right whose split is set (right -> version)."""
@@ -293,11 +260,7 @@ class RoyaltySplits:
 
     def split_lists(self, track_id: bytes, right: int, version: int) -> SplitList:
         """The lists of one split version, from its ``SplitSet`` event."""
-        latest = self.w3.eth.block_number
-        for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            for log in self.contract.events.SplitSet.get_logs(
-                    from_block=start, to_block=end, argument_filters={"trackId": track_id, "right": right}):
-                if log.args.version == version:
-                    return SplitList(tuple(log.args.recipients), tuple(log.args.bps), log.args.upstreamBps)
+        for log in self.logs("SplitSet", {"trackId": track_id, "right": right}):
+            if log.args.version == version:
+                return SplitList(tuple(log.args.recipients), tuple(log.args.bps), log.args.upstreamBps)
         raise LookupError(f"no SplitSet event for version {version} of right {right} of track 0x{track_id.hex()}")

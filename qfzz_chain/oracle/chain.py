@@ -8,13 +8,11 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3 import Web3
 
-from qfzz_chain.chain.abi import load_abi
-from qfzz_chain.chain.deployment import DeploymentRecord
+from qfzz_chain.chain.contract import ContractClient
 from qfzz_chain.chain.signer import Sender
-from qfzz_chain.chain.transactions import Receipt, call, transact
+from qfzz_chain.chain.transactions import Receipt, transact
 from qfzz_chain.chain.types import CidParts
 
-LOG_CHUNK_BLOCKS = 10_000
 
 
 @dataclass(frozen=True)
@@ -67,25 +65,10 @@ class Anchor:
     transaction: str
 
 
-class RecommendationOracle:
+class RecommendationOracle(ContractClient):
     CONTRACT = "RecommendationOracle"
 
-    def __init__(self, w3: Web3, address: str, abi: list | None = None, first_block: int = 0):
-        self.w3 = w3
-        self.abi = abi or load_abi(self.CONTRACT)
-        self.address = Web3.to_checksum_address(address)
-        self.first_block = first_block
-        self.contract = w3.eth.contract(address=self.address, abi=self.abi)
-
-    @classmethod
-    def from_record(cls, w3: Web3, record: DeploymentRecord) -> "RecommendationOracle":
-        deployment = record.contract(cls.CONTRACT)
-        return cls(w3, deployment.address, deployment.abi, deployment.block)
-
     # ---- reads -----------------------------------------------------------------------------
-
-    def _call(self, function):
-        return call(self.abi, function)
 
     def current_epoch(self) -> int:
         return self._call(self.contract.functions.currentEpoch())
@@ -118,38 +101,29 @@ class RecommendationOracle:
 
     # ---- events ----------------------------------------------------------------------------
 
-    def _logs(self, event_name: str, filters: dict | None = None) -> list:
-        event = getattr(self.contract.events, event_name)
-        latest = self.w3.eth.block_number
-        logs = []
-        for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            logs.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters or {}))
-        return logs
-
     def member_keys(self) -> dict[int, bytes]:
         """Every member's 256-byte G2 key, by index (from ``MemberJoined``)."""
-        return {int(log.args.index): bytes(log.args.publicKey) for log in self._logs("MemberJoined")}
+        return {int(log.args.index): bytes(log.args.publicKey) for log in self.logs("MemberJoined")}
 
     def committee_keys(self, committee_id: int) -> bytes:
         """The aggregate key of a committee (256 bytes), as scheduled (``CommitteeScheduled``)."""
-        scheduled = [log for log in self._logs("CommitteeScheduled", {"committeeId": committee_id})]
+        scheduled = [log for log in self.logs("CommitteeScheduled", {"committeeId": committee_id})]
         if not scheduled:
             return bytes(256)  # the committee before anyone joined
         return bytes(scheduled[-1].args.aggregatePublicKey)
 
     def latest_aggregate_key(self) -> bytes:
-        scheduled = self._logs("CommitteeScheduled")
+        scheduled = self.logs("CommitteeScheduled")
         return bytes(scheduled[-1].args.aggregatePublicKey) if scheduled else bytes(256)
 
     def model_manifest(self, version: int) -> tuple[CidParts, int] | None:
-        logs = self._logs("ModelVersionRegistered", {"version": version})
+        logs = self.logs("ModelVersionRegistered", {"version": version})
         if not logs:
             return None
         return CidParts.from_tuple(logs[-1].args.manifest), int(logs[-1].args.activationEpoch)
 
     def anchor_event(self, epoch: int) -> Anchor | None:
-        logs = self._logs("BatchAnchored", {"epoch": epoch})
+        logs = self.logs("BatchAnchored", {"epoch": epoch})
         if not logs:
             return None
         args = logs[-1].args

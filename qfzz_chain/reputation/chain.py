@@ -9,13 +9,11 @@ from eth_utils import keccak, to_canonical_address
 from rlp import encode as rlp_encode
 from web3 import Web3
 
-from qfzz_chain.chain.abi import load_abi
-from qfzz_chain.chain.deployment import DeploymentRecord
+from qfzz_chain.chain.contract import ContractClient
 from qfzz_chain.chain.signer import Sender
-from qfzz_chain.chain.transactions import Receipt, call, transact
+from qfzz_chain.chain.transactions import Receipt, call
 from qfzz_chain.chain.types import CidParts
 
-LOG_CHUNK_BLOCKS = 10_000
 
 
 class Role(enum.IntEnum):
@@ -86,26 +84,8 @@ def create_address(deployer: str, nonce: int) -> str:
     return Web3.to_checksum_address(keccak(rlp_encode([to_canonical_address(deployer), nonce]))[12:])
 
 
-class ReputationLedger:
+class ReputationLedger(ContractClient):
     CONTRACT = "ReputationLedger"
-
-    def __init__(self, w3: Web3, address: str, abi: list | None = None, first_block: int = 0):
-        self.w3 = w3
-        self.abi = abi or load_abi(self.CONTRACT)
-        self.address = Web3.to_checksum_address(address)
-        self.first_block = first_block
-        self.contract = w3.eth.contract(address=self.address, abi=self.abi)
-
-    @classmethod
-    def from_record(cls, w3: Web3, record: DeploymentRecord) -> "ReputationLedger":
-        deployment = record.contract(cls.CONTRACT)
-        return cls(w3, deployment.address, deployment.abi, deployment.block)
-
-    def _call(self, function):
-        return call(self.abi, function)
-
-    def _send(self, sender: Sender, function, **kwargs) -> Receipt:
-        return transact(self.w3, sender, self.abi, function, **kwargs)
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -168,15 +148,6 @@ class ReputationLedger:
         return [self._call(self.contract.functions.segmentName(i)) for i in range(count)]
 
     # ---- events ----------------------------------------------------------------------------
-
-    def logs(self, event_name: str, filters: dict | None = None) -> list:
-        event = getattr(self.contract.events, event_name)
-        latest = self.w3.eth.block_number
-        found = []
-        for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            found.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters or {}))
-        return found
 
     def latest_tree_cid(self) -> CidParts | None:
         """Where the attester published the current identity tree (its ``IdentityRootPosted``)."""

@@ -55,7 +55,7 @@ def curator_votes(curation: EmergingArtistCuration, confirmations: dict[str, flo
 def member_epochs(oracle, first_epoch: int = 0) -> dict[int, list[MemberEpoch]]:
     """member index → the anchored epochs of committees it belonged to, oldest first."""
     found: dict[int, list[MemberEpoch]] = {}
-    for log in oracle._logs("BatchAnchored"):
+    for log in oracle.logs("BatchAnchored"):
         epoch = int(log.args.epoch)
         if epoch < first_epoch:
             continue

@@ -8,15 +8,13 @@ from functools import cached_property
 
 from web3 import Web3
 
-from qfzz_chain.chain.abi import load_abi
-from qfzz_chain.chain.deployment import DeploymentRecord
+from qfzz_chain.chain.contract import ContractClient
 from qfzz_chain.chain.errors import ChainError, DeploymentError
 from qfzz_chain.chain.signer import Sender
-from qfzz_chain.chain.transactions import Receipt, call, transact
+from qfzz_chain.chain.transactions import Receipt, transact
 from qfzz_chain.chain.types import Parent
 from qfzz_chain.royalties.splits import ETH, Right, Split
 
-LOG_CHUNK_BLOCKS = 10_000
 
 # the ERC-20 functions royalties use; every standard token answers them
 ERC20_ABI = [
@@ -113,29 +111,10 @@ class EpochPosting:
     transaction: str
 
 
-class RoyaltiesContract:
+class RoyaltiesContract(ContractClient):
     """Bound to one deployment of ``Royalties`` on one chain."""
 
     CONTRACT = "Royalties"
-
-    def __init__(self, w3: Web3, address: str, abi: list, first_block: int = 0):
-        self.w3 = w3
-        self.abi = abi
-        self.address = Web3.to_checksum_address(address)
-        self.first_block = first_block
-        self.contract = w3.eth.contract(address=self.address, abi=abi)
-
-    @classmethod
-    def from_record(cls, w3: Web3, record: DeploymentRecord) -> "RoyaltiesContract":
-        deployment = record.contract(cls.CONTRACT)
-        abi = deployment.abi or load_abi(cls.CONTRACT)
-        return cls(w3, deployment.address, abi, deployment.block)
-
-    def _call(self, function):
-        return call(self.abi, function)
-
-    def _send(self, sender: Sender, function, value: int = 0) -> Receipt:
-        return transact(self.w3, sender, self.abi, function, value=value)
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -268,19 +247,10 @@ class RoyaltiesContract:
 
     # ---- history from events ---------------------------------------------------------------
 
-    def _logs(self, event_name: str, filters: dict | None = None) -> list:
-        event = getattr(self.contract.events, event_name)
-        latest = self.w3.eth.block_number
-        logs = []
-        for start in range(self.first_block, latest + 1, LOG_CHUNK_BLOCKS):
-            end = min(start + LOG_CHUNK_BLOCKS - 1, latest)
-            logs.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters or {}))
-        return sorted(logs, key=lambda log: (log.blockNumber, log.logIndex))
-
     def split_versions(self, track_id: bytes | None = None) -> list[SplitVersion]:
         """Every split version set (of one track, or of all), oldest first."""
         found = []
-        for log in self._logs("SplitSet", {"trackId": track_id} if track_id is not None else None):
+        for log in self.logs("SplitSet", {"trackId": track_id} if track_id is not None else None):
             split = Split(tuple(log.args.recipients), tuple(log.args.bps), log.args.upstreamBps)
             found.append(SplitVersion(bytes(log.args.trackId), Right(log.args.right), log.args.version, split,
                                       bytes(log.args.splitHash), log.blockNumber, log.transactionHash.to_0x_hex()))
@@ -289,7 +259,7 @@ class RoyaltiesContract:
     def payments(self, track_id: bytes | None = None) -> list[Payment]:
         return [Payment(bytes(log.args.trackId), log.args.payer, log.args.token, log.args.composition, log.args.master,
                         log.blockNumber, log.transactionHash.to_0x_hex())
-                for log in self._logs("Paid", {"trackId": track_id} if track_id is not None else None)]  # fmt: skip
+                for log in self.logs("Paid", {"trackId": track_id} if track_id is not None else None)]  # fmt: skip
 
     def pushes(self, *, track_id: bytes | None = None, parent_id: bytes | None = None) -> list[PushEvent]:
         filters = {}
@@ -299,17 +269,17 @@ class RoyaltiesContract:
             filters["parentId"] = parent_id
         return [PushEvent(bytes(log.args.trackId), bytes(log.args.parentId), Right(log.args.right), log.args.version,
                           log.args.token, log.args.amount, log.blockNumber, log.transactionHash.to_0x_hex())
-                for log in self._logs("Pushed", filters)]  # fmt: skip
+                for log in self.logs("Pushed", filters)]  # fmt: skip
 
     def epoch_claims(self, track_id: bytes | None = None) -> list[EpochClaim]:
         return [EpochClaim(log.args.epochId, bytes(log.args.trackId), log.args.index, log.args.composition,
                            log.args.master, log.blockNumber, log.transactionHash.to_0x_hex())
-                for log in self._logs("EpochClaimed", {"trackId": track_id} if track_id is not None else None)]  # fmt: skip
+                for log in self.logs("EpochClaimed", {"trackId": track_id} if track_id is not None else None)]  # fmt: skip
 
     def epoch_postings(self) -> list[EpochPosting]:
         return [EpochPosting(log.args.epochId, log.args.operator, log.args.token, log.args.amount, bytes(log.args.root),
                              log.args.leafCount, log.blockNumber, log.transactionHash.to_0x_hex())
-                for log in self._logs("EpochPosted")]  # fmt: skip
+                for log in self.logs("EpochPosted")]  # fmt: skip
 
     def tokens_seen(self) -> list[str]:
         """ETH and every token the contract was paid or funded in, in first-seen order."""

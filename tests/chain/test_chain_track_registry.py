@@ -9,11 +9,13 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
+from qfzz_chain.chain import contract as contract_module
 from qfzz_chain.chain import track_registry as track_registry_module
 from qfzz_chain.chain.abi import load_abi
 from qfzz_chain.chain.errors import DeploymentError, TransactionReverted, UnknownTrackError
 from qfzz_chain.chain.signatures import invalidate_nonce_typed_data, register_track_typed_data, sign_typed_data
-from qfzz_chain.chain.track_registry import LOG_CHUNK_BLOCKS, TrackHistory, TrackRegistry, make_commitment
+from qfzz_chain.chain.contract import LOG_CHUNK_BLOCKS
+from qfzz_chain.chain.track_registry import TrackHistory, TrackRegistry, make_commitment
 from qfzz_chain.chain.types import CidParts, Parent, Relation
 from tests.chain.conftest import deploy
 
@@ -195,7 +197,7 @@ def test_a_take_over_starts_the_history_anew(w3, registry, node_senders):
 
 def test_history_reads_logs_in_chunks_without_gaps_or_repeats(w3, registry, node_senders, monkeypatch):
     """Public RPCs cap eth_getLogs ranges: a scan in chunks must see every event exactly once."""
-    monkeypatch.setattr(track_registry_module, "LOG_CHUNK_BLOCKS", 2)
+    monkeypatch.setattr(contract_module, "LOG_CHUNK_BLOCKS", 2)
     assert LOG_CHUNK_BLOCKS == 10_000
     artist = node_senders[1]
     track_id, _, _ = register(registry, artist)

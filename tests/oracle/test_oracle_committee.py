@@ -141,7 +141,7 @@ def test_a_node_killed_at_any_step_loses_nothing_and_anchors_once(net, crash_at,
     net.start([victim])  # restarted, no crash point: it resumes from its journal
     net.wait_applied(epoch)
     assert len({net.journal(m, epoch)["root"] for m in range(4)}) == 1
-    anchors = net.oracle._logs("BatchAnchored", {"epoch": epoch})
+    anchors = net.oracle.logs("BatchAnchored", {"epoch": epoch})
     assert len(anchors) == 1  # exactly once
     peers = json.loads(net.committee.read_text())["members"]
     from qfzz_chain.oracle.node import ask_blocking
