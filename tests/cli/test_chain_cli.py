@@ -55,15 +55,15 @@ def test_state_survives_down_and_up(home, audio):
 
 
 def test_the_suite_survives_many_restarts_and_a_crash(home, audio):
-    """anvil's state reload makes a new block 0 after a few restarts: the record is anchored to
-    its deploy block instead, and a crash right after a registration loses nothing."""
+    """anvil's state reload can make a new block 0 after a few restarts (whether it does depends on
+    timing, so the test does not count on it): the record is anchored to its deploy block instead,
+    and a crash right after a registration loses nothing."""
     import os
     import signal
 
     port = str(free_port())
     assert run_qfzz("chain", "up", "--port", port, home=home).code == 0
     assert run_qfzz("chain", "deploy", home=home).code == 0
-    genesis_hashes = set()
     for cycle in range(6):
         registered = run_qfzz("track", "register", str(audio()), "--title", f"Cycle {cycle}", "--json", home=home)
         assert registered.code == 0, registered.stderr
@@ -79,15 +79,7 @@ def test_the_suite_survives_many_restarts_and_a_crash(home, audio):
         assert status["deployment"] is not None, status.get("deployment_problem")
         listed = run_qfzz("track", "list", "--json", "--no-verify", home=home).json
         assert [t["metadata"]["title"] for t in listed] == [f"Cycle {n}" for n in range(cycle + 1)]
-        genesis_hashes.add(_genesis_hash(status["rpc_url"]))
     assert len(_record_files(home)) == 1
-    assert len(genesis_hashes) > 1  # block 0 did change under us: the old check would have stranded the tracks
-
-
-def _genesis_hash(rpc_url):
-    from web3 import Web3
-
-    return Web3(Web3.HTTPProvider(rpc_url)).eth.get_block(0)["hash"]
 
 
 def test_two_nodes_with_one_chain_id_keep_two_records(home, tmp_path_factory, audio):
