@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 # tiny-keccak: one Rust call, ~5x less than eth_hash's backend (23 against 124 µs for a 600-byte
@@ -98,20 +99,35 @@ class Explanation:
 
     def canonical_bytes(self) -> bytes:
         """:func:`canonical_json` of :meth:`to_dict`, rendered directly (keys already in sorted order)."""
+        return self._canonical
+
+    def canonical_text(self, with_user: bool = True) -> str:
+        """The canonical JSON as text; ``with_user=False`` leaves the ``user`` key out (what the
+        oracle's explanation documents embed: the listener stays behind their commitment)."""
+        if with_user:
+            return self._canonical.decode("ascii")
+        return self._text(with_user=False)
+
+    @cached_property
+    def _canonical(self) -> bytes:
+        # Rendered once: the serving path asks for the bytes and then for their hash.
+        return self._text(with_user=True).encode("ascii")
+
+    def _text(self, with_user: bool) -> str:
         prototypes = ",".join(f'{{"contribution":{_float(p.contribution)},"item":{_int(p.item)},"name":{_string(p.name)}}}'
                               for p in self.prototypes)
         features = ",".join(f'{{"feature":{_string(m.feature)},"weight":{_float(m.weight)}}}'
                             for m in self.matched_features)
         cf_weight = "null" if self.cf_weight is None else _float(self.cf_weight)
-        text = (f'{{"baseline":{_float(self.baseline)},"cf_weight":{cf_weight},'
+        user_key = f'"user":{_int(self.user)},' if with_user else ""
+        return (f'{{"baseline":{_float(self.baseline)},"cf_weight":{cf_weight},'
                 f'"fairness_boost":{_float(self.fairness_boost)},"item":{_int(self.item)},'
                 f'"matched_features":[{features}],"model":{_string(self.model)},"prototypes":[{prototypes}],'
-                f'"score":{_float(self.score)},"user":{_int(self.user)},"version":{_int(self.version)}}}')
-        return text.encode("ascii")
+                f'"score":{_float(self.score)},{user_key}"version":{_int(self.version)}}}')
 
     def keccak(self) -> str:
         """0x-prefixed keccak-256 of the canonical bytes (what the oracle anchors)."""
-        return "0x" + _keccak(self.canonical_bytes()).hex()
+        return "0x" + _keccak(self._canonical).hex()
 
 
 @dataclass(frozen=True)
@@ -175,6 +191,11 @@ def _render(value: Any) -> str:
 def canonical_json(value: Any) -> bytes:
     """The canonical JSON bytes of plain data (dicts, lists, str, int, float, bool, None)."""
     return _render(value).encode("ascii")
+
+
+def canonical_json_text(value: Any) -> str:
+    """:func:`canonical_json` as text, for documents that splice pre-rendered parts together."""
+    return _render(value)
 
 
 def explanation_hash(value: Any) -> str:

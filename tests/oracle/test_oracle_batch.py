@@ -7,10 +7,11 @@ import json
 import pytest
 from eth_utils import keccak
 
-from qfzz_chain.oracle.batch import apply_inputs, compute_batch
+from qfzz_chain.oracle.batch import apply_inputs, compute_batch, explanation_document, explanation_fields
 from qfzz_chain.oracle.epoch import EpochInputs, Request, Sponsorship
 from qfzz_chain.oracle.errors import BatchError
 from qfzz_chain.oracle.receipts import fixed_point, lastfm_item_id
+from qfzz_chain.recommender.explain import Explanation, FeatureMatch, Prototype, canonical_json
 from tests.oracle.conftest import USER_BASE
 
 SPONSOR = "0x" + "ab" * 20
@@ -41,6 +42,21 @@ def test_receipts_carry_the_recommendation_and_its_explanation(engine):
         assert why["placement"] == "organic" and why["organic_rank"] == recommendation.rank
         assert "user" not in why["explanation"]  # the listener stays behind the commitment
         assert why["listener_commitment"] == "0x" + receipt.listener_commitment.hex()
+
+
+@pytest.mark.parametrize("why", [
+    Explanation("hybrid", 7, 89, 1.25, (Prototype(3, 'Caf\u00e9 "Tacuba"', 0.5),), (FeatureMatch("trip-hop", 0.125),), 0.4, 0.0),
+    Explanation("content", 7, 89, -0.0, (), (), None, 0.75, baseline=-1e-9),
+    {"model": "content", "slot": "new_release", "tags": ["trip-hop", "downtempo"], "score": 0.5},
+])  # fmt: skip
+@pytest.mark.parametrize("sponsor, organic_rank", [(None, 3), (SPONSOR, None)])
+def test_the_direct_rendering_is_the_canonical_json_of_the_document(why, sponsor, organic_rank):
+    fields = dict(epoch=4, model_version=2, commitment=bytes(range(32)), rank=3, item_id=bytes(range(32, 64)),
+                  item_name="Ol\u00e9 \\ band", lastfm_id=None if isinstance(why, dict) else 89, why=why,
+                  sponsor=sponsor, organic_rank=organic_rank)  # fmt: skip
+    document = explanation_document(**fields)
+    assert document == canonical_json(explanation_fields(**fields))
+    assert "user" not in json.loads(document)["explanation"]
 
 
 def test_a_sponsored_placement_is_inserted_and_labelled(engine):

@@ -201,13 +201,27 @@ def top_n_one(scores: np.ndarray, exclude: np.ndarray, n: int) -> np.ndarray:
     n = min(n, n_items)
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    # The n-th best value, then every admissible item at or above it (all ties), sorted. A full value
-    # sort (SIMD in numpy 2) takes 0.01–0.04 ms on 17,632 scores whatever their shape; a partition
-    # takes 0.015 ms, or 0.29 ms when most scores are tied at the bottom, as the zeros of a
-    # neighbourhood model or EASE are (measured).
-    threshold = np.sort(scores)[n_items - n]
+    # A lower bound on the n-th best value, then every admissible item at or above it (all ties),
+    # sorted. The bound is the n-th best of the maxima of blocks of _TOP_N_BLOCK scores: n blocks
+    # reach it, so at least n items do, and no item of the true top-n (ties included) is below it.
+    # One pass over the scores and a partition of a few hundred maxima: 0.02 ms on 17,632 scores,
+    # against 0.35 ms for a full sort and 0.13 ms for a partition of them all on this machine kind
+    # (no AVX-512 sort); a partition also slows to 0.29 ms when most scores tie at the bottom, as
+    # the zeros of a neighbourhood model or EASE do (measured). Exact either way: only the size of
+    # the pool sorted at the end depends on how the scores are laid out.
+    whole = n_items - n_items % _TOP_N_BLOCK
+    maxima = scores[:whole].reshape(-1, _TOP_N_BLOCK).max(axis=1)
+    if whole < n_items:
+        maxima = np.append(maxima, scores[whole:].max())
+    if len(maxima) >= n:
+        threshold = np.partition(maxima, len(maxima) - n)[len(maxima) - n]
+    else:
+        threshold = np.partition(scores, n_items - n)[n_items - n]
     pool = np.flatnonzero(scores >= threshold) if threshold > -np.inf else np.flatnonzero(scores > -np.inf)
     return pool[np.lexsort((pool, -scores[pool]))][:n]
+
+
+_TOP_N_BLOCK = 64
 
 
 def top_n(scores: np.ndarray, exclude: sp.csr_matrix | None, n: int) -> np.ndarray:
