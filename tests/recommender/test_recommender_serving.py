@@ -15,6 +15,7 @@ from qfzz_chain.recommender.evaluation import BucketMixNDCG, ProtocolData, learn
 from qfzz_chain.recommender.models import MODEL_NAMES, build_model
 from qfzz_chain.recommender.models.base import top_n, top_n_one
 from qfzz_chain.recommender.models import hybrid as hybrid_module
+from qfzz_chain.recommender.models.content import pair_similarities, strongest_shared_tags, tfidf_rows
 from qfzz_chain.recommender.models.hybrid import SUPPORT_BUCKETS, bucket_label, support_bucket
 from qfzz_chain.recommender.split import Split, random_holdout
 
@@ -58,12 +59,60 @@ def test_top_n_one_matches_top_n_including_ties_and_short_lists():
     assert list(top_n_one(scores, exclude, 10)) == [5, 0, 2, 3, 6]
 
 
+def _top_n_by_full_sort(scores: np.ndarray, exclude: np.ndarray, n: int) -> list[int]:
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    scores[np.isnan(scores)] = -np.inf
+    scores[exclude] = -np.inf
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    return [int(i) for i in order[scores[order] > -np.inf][:n]]
+
+
+@pytest.mark.parametrize("layout", ["distinct", "ties", "mostly_zero", "nan_and_inf", "sorted"])
+def test_top_n_one_is_the_full_sorts_top_n_across_block_layouts(layout):
+    """The block-maxima bound must never drop an item: lengths around the block size, ties at the
+    bound, scores tied at the bottom, NaN and infinities, already sorted input."""
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        size, n = int(rng.integers(1, 700)), int(rng.integers(1, 40))
+        scores = rng.normal(size=size).astype(np.float32 if trial % 2 else np.float64)
+        if layout == "ties":
+            scores = np.round(scores * 2) / 2
+        elif layout == "mostly_zero":
+            scores[rng.random(size) < 0.9] = 0.0
+        elif layout == "nan_and_inf":
+            scores[rng.random(size) < 0.2] = np.nan
+            scores[rng.random(size) < 0.05] = np.inf
+            scores[rng.random(size) < 0.05] = -np.inf
+        elif layout == "sorted":
+            scores = np.sort(scores)
+        exclude = rng.choice(size, size=int(rng.integers(0, size)), replace=False)
+        assert list(top_n_one(scores, exclude, n)) == _top_n_by_full_sort(scores, exclude, n), (trial, size, n)
+
+
 @pytest.mark.parametrize("n", [1, 2, 4])
 def test_top_n_one_and_top_n_never_admit_nan_and_rank_infinity_first(n):
     scores = np.array([0.5, np.nan, np.inf, 0.2, -np.inf])
     one = list(top_n_one(scores, np.array([], dtype=np.int64), n))
     assert one == [2, 0, 3][:n]
     assert [i for i in top_n(scores, None, n)[0] if i >= 0] == one
+
+
+def test_content_explanations_are_the_sparse_products(tags):
+    """The content model's per-target similarities and strongest shared tags, computed on small
+    dense blocks, equal the plain sparse products and a per-target sort."""
+    features = tfidf_rows(tags)
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        rows = rng.choice(features.shape[0], size=int(rng.integers(0, 40)), replace=False)
+        targets = rng.choice(features.shape[0], size=int(rng.integers(0, 12)))
+        expected = (features[rows] @ features[targets].T).toarray()
+        np.testing.assert_allclose(pair_similarities(features, rows, targets), expected, rtol=1e-12, atol=1e-15)
+        profile = rng.random(features.shape[1]) * (rng.random(features.shape[1]) < 0.5)
+        for target, found in zip(targets, strongest_shared_tags(features, profile, targets, 5)):
+            item = features[target]
+            shared = item.data * profile[item.indices]
+            order = np.lexsort((item.indices, -shared))[:5]
+            assert found == {int(item.indices[k]): float(shared[k]) for k in order if shared[k] > 0}
 
 
 def test_support_buckets_are_log_spaced_with_a_bucket_for_unplayed_items():

@@ -34,6 +34,62 @@ def tfidf_rows(counts: sp.csr_matrix, norm_power: float = 1.0) -> sp.csr_matrix:
     return result
 
 
+def pair_similarities(features: sp.csr_matrix, rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """``⟨f_r, f_t⟩`` for every row ``r`` of ``rows`` and ``t`` of ``targets`` (a dense rows × targets block).
+
+    Only the targets' few tags can contribute, so the rows' entries are looked up in a map of those
+    tags and the product is taken on that small block: 0.05 ms for a 50-artist history (2,673
+    stored tags) against ten targets, where slicing both sides as sparse matrices and multiplying
+    takes 0.3 ms, mostly scipy building its intermediate matrices (measured).
+    """
+    rows, targets = np.asarray(rows, dtype=np.int64), np.asarray(targets, dtype=np.int64)
+    result = np.zeros((len(rows), len(targets)))
+    target_starts = features.indptr[targets]
+    target_lengths = features.indptr[targets + 1] - target_starts
+    target_offsets = _offsets(target_starts, target_lengths)
+    if len(rows) == 0 or len(target_offsets) == 0:
+        return result
+    tags, column = np.unique(features.indices[target_offsets], return_inverse=True)
+    target_block = np.zeros((len(tags), len(targets)))
+    target_block[column, np.repeat(np.arange(len(targets)), target_lengths)] = features.data[target_offsets]
+    position = np.full(features.shape[1], -1, dtype=np.int64)
+    position[tags] = np.arange(len(tags))
+    starts = features.indptr[rows]
+    lengths = features.indptr[rows + 1] - starts
+    offsets = _offsets(starts, lengths)
+    found = position[features.indices[offsets]]
+    shared = np.flatnonzero(found >= 0)
+    row_block = np.zeros((len(rows), len(tags)))
+    row_block[np.repeat(np.arange(len(rows)), lengths)[shared], found[shared]] = features.data[offsets[shared]]
+    return row_block @ target_block
+
+
+def strongest_shared_tags(features: sp.csr_matrix, profile: np.ndarray, targets: np.ndarray,
+                          top: int) -> list[dict[int, float]]:
+    """Per target ``t``, the ``top`` tags with the largest ``profile_tag · f_t,tag`` > 0, largest first
+    (ties: lower tag), as {tag: that product}: one sort for all targets (a sort per target costs
+    ten times the numpy call overhead, 0.18 against 0.05 ms for a top-10)."""
+    targets = np.asarray(targets, dtype=np.int64)
+    starts = features.indptr[targets]
+    lengths = features.indptr[targets + 1] - starts
+    offsets = _offsets(starts, lengths)
+    tags = features.indices[offsets]
+    shared = features.data[offsets] * profile[tags]
+    order = np.lexsort((tags, -shared, np.repeat(np.arange(len(targets)), lengths))).tolist()
+    tags, shared = tags.tolist(), shared.tolist()
+    result, begin = [], 0
+    for length in lengths.tolist():
+        strongest = order[begin:begin + min(top, length)]
+        result.append({tags[k]: shared[k] for k in strongest if shared[k] > 0})
+        begin += length
+    return result
+
+
+def _offsets(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions in a CSR matrix's ``indices``/``data`` of the rows starting at ``starts``."""
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+
+
 class TagContent(Model):
     """Content-based recommender on item × tag assignment counts (passed to ``fit`` as ``content``)."""
 
@@ -88,21 +144,13 @@ class TagContent(Model):
         def explain(targets: np.ndarray) -> Attribution:
             # score_t = Σ_j w(h_j) ⟨v_j, v_t⟩: one similarity per (history item, target).
             targets = np.asarray(targets, dtype=np.int64)
-            similarity = (self.features[items] @ self.features[targets].T).toarray()
+            similarity = pair_similarities(self.features, items, targets)
             return Attribution((similarity * values[:, None]).T, np.zeros(len(targets)))
 
         def matched(targets: np.ndarray, top: int) -> list[dict[int, float]]:
-            return [self._strongest_tags(profile, int(t), top) for t in targets]
+            return strongest_shared_tags(self.features, profile, targets, top)
 
         return Served(scores, explain, matched)
-
-    def _strongest_tags(self, profile: np.ndarray, item: int, top: int) -> dict[int, float]:
-        """The ``top`` tags with the largest ``profile_t · v_it`` > 0, largest first (ties: lower tag)."""
-        start, end = self.features.indptr[item], self.features.indptr[item + 1]
-        tags = self.features.indices[start:end]
-        shared = self.features.data[start:end] * profile[tags]
-        order = np.lexsort((tags, -shared))[:top]
-        return {int(tags[k]): float(shared[k]) for k in order if shared[k] > 0}
 
     def contributions(self, history: sp.csr_matrix, item: int, user: int | None = None) -> dict[int, float]:
         check_fitted(self.features, self)
