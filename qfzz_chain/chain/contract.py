@@ -30,8 +30,8 @@ class ContractClient:
         deployment = record.contract(cls.CONTRACT)
         return cls(w3, deployment.address, deployment.abi or None, deployment.block)
 
-    def _call(self, function):
-        return call(self.abi, function)
+    def _call(self, function, block: int | str = "latest"):
+        return call(self.abi, function, block)
 
     def _send(self, sender: Sender, function, **kwargs) -> Receipt:
         return transact(self.w3, sender, self.abi, function, **kwargs)

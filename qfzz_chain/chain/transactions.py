@@ -59,10 +59,10 @@ def _reverted(abi: list, exc: Exception) -> TransactionReverted:
     return TransactionReverted("", message=getattr(exc, "message", None) or str(exc))
 
 
-def call(abi: list, function):
-    """A read-only contract call; a revert becomes ``TransactionReverted`` naming the error."""
+def call(abi: list, function, block: int | str = "latest"):
+    """A read-only contract call (at ``block``); a revert becomes ``TransactionReverted`` naming the error."""
     try:
-        return function.call()
+        return function.call(block_identifier=block)
     except (ContractCustomError, ContractLogicError) as exc:
         raise _reverted(abi, exc) from exc
     except requests.exceptions.RequestException as exc:

@@ -79,8 +79,8 @@ class RecommendationOracle(ContractClient):
     def genesis_time(self) -> int:
         return self._call(self.contract.functions.genesisTime())
 
-    def anchored_root(self, epoch: int) -> bytes:
-        return bytes(self._call(self.contract.functions.anchoredRoot(epoch)))
+    def anchored_root(self, epoch: int, block: int | str = "latest") -> bytes:
+        return bytes(self._call(self.contract.functions.anchoredRoot(epoch), block))
 
     def committee_at(self, epoch: int) -> Committee:
         committee_id, (apk_hash, members, start, until, size) = self._call(self.contract.functions.committeeAt(epoch))
@@ -116,14 +116,14 @@ class RecommendationOracle(ContractClient):
         scheduled = self.logs("CommitteeScheduled")
         return bytes(scheduled[-1].args.aggregatePublicKey) if scheduled else bytes(256)
 
-    def model_manifest(self, version: int) -> tuple[CidParts, int] | None:
-        logs = self.logs("ModelVersionRegistered", {"version": version})
+    def model_manifest(self, version: int, to_block: int | None = None) -> tuple[CidParts, int] | None:
+        logs = self.logs("ModelVersionRegistered", {"version": version}, to_block)
         if not logs:
             return None
         return CidParts.from_tuple(logs[-1].args.manifest), int(logs[-1].args.activationEpoch)
 
-    def anchor_event(self, epoch: int) -> Anchor | None:
-        logs = self.logs("BatchAnchored", {"epoch": epoch})
+    def anchor_event(self, epoch: int, to_block: int | None = None) -> Anchor | None:
+        logs = self.logs("BatchAnchored", {"epoch": epoch}, to_block)
         if not logs:
             return None
         args = logs[-1].args

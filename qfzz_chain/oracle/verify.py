@@ -61,12 +61,15 @@ def verify_receipt(
     if oracle.w3.eth.chain_id != file.chain_id or oracle.address.lower() != file.oracle.lower():
         raise VerificationError("anchor", f"the receipt is for oracle {file.oracle} on chain {file.chain_id}, "
                                           f"not {oracle.address} on chain {oracle.w3.eth.chain_id}")  # fmt: skip
-    anchored = oracle.anchored_root(receipt.epoch)
+    # One head for the anchor's storage and every history read below: consistent if an epoch is
+    # anchored meanwhile, and one request instead of one per read.
+    head = oracle.w3.eth.block_number
+    anchored = oracle.anchored_root(receipt.epoch, head)
     if anchored == bytes(32):
         raise VerificationError("anchor", f"epoch {receipt.epoch} has no anchored batch")
     if anchored != file.root:
         raise VerificationError("anchor", f"epoch {receipt.epoch} anchored root 0x{anchored.hex()}, not the receipt's")
-    anchor = oracle.anchor_event(receipt.epoch)
+    anchor = oracle.anchor_event(receipt.epoch, head)
     if anchor is None or anchor.header.root != anchored:
         raise VerificationError("anchor", f"the node has no BatchAnchored event for epoch {receipt.epoch}")
     custody.add("anchor", epoch=receipt.epoch, transaction=anchor.transaction, block=anchor.block,
@@ -82,7 +85,7 @@ def verify_receipt(
     if anchor.header.model_version != receipt.model_version:
         raise VerificationError("model version", f"the batch was anchored under model version "
                                                  f"{anchor.header.model_version}, the receipt says {receipt.model_version}")
-    manifest = oracle.model_manifest(receipt.model_version)
+    manifest = oracle.model_manifest(receipt.model_version, head)
     if manifest is None:
         raise VerificationError("model version", f"model version {receipt.model_version} was never registered")
     activation, superseded = oracle.model_version(receipt.model_version)

@@ -159,3 +159,31 @@ def test_a_reveal_is_estimated_in_the_next_block(w3, registry, node_senders):
     assert raised.value.error == "CommitmentTooNew"
     transact(w3, sender, registry.abi, function, estimate_block="pending")
     assert registry.get(audio_hash).artist == sender.address
+
+
+def test_connect_asks_the_chain_id_once_and_reaches_a_loopback_node_past_a_proxy(anvil_url, registry, monkeypatch):
+    """web3 validates every call against the chain id: asked once per connection, not per call.
+    A proxy in the environment (unreachable here) is not used for a node on the loopback."""
+    import json
+
+    import requests
+
+    from qfzz_chain.chain import connection
+
+    methods = []
+
+    class CountingSession(requests.Session):
+        def request(self, method, url, *args, **kwargs):
+            methods.append(json.loads(kwargs["data"])["method"])
+            return super().request(method, url, *args, **kwargs)
+
+    with monkeypatch.context() as patched:  # undone before the fixtures' own teardown requests
+        patched.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        patched.delenv("NO_PROXY", raising=False)
+        patched.delenv("no_proxy", raising=False)
+        patched.setattr(connection.requests, "Session", CountingSession)
+        w3 = connection.connect(anvil_url)
+        client = type(registry)(w3, registry.address, registry.abi)
+        for _ in range(3):
+            assert call(client.abi, client.contract.functions.isRegistered(bytes(32))) is False
+    assert methods.count("eth_chainId") == 1 and methods.count("eth_call") == 3
