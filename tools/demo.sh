@@ -237,9 +237,21 @@ show qfzz curate finalize 1                        # reports the non-reveal, set
 show qfzz reputation show "$C5"                    # the non-revealer lost 0.05 of reputation
 show qfzz curate index
 
-step "17. The winner in a listener's recommendations: boosted, and the boost explained"
+step "17. The winner in a listener's recommendations: boosted, and the boost explained, on-chain too"
 show qfzz recommend for 2 -n 3
 show qfzz curate recommend 2 -n 3 --boost 0.1
+echo "# the committee's next epoch lifts the listed artist in the anchored lists too, and the receipt says so:"
+show qfzz oracle committee start --committee "$COMMITTEE"
+EPOCH3=$(qfzz oracle epoch --json | python -c 'import json,sys; print(json.load(sys.stdin)["current_epoch"])')
+qfzz oracle request lastfm:2 --node "$NODE1" -n 10 >/dev/null
+sleep 2
+show qfzz oracle epoch --advance
+wait_anchored "$EPOCH3"
+qfzz oracle receipts lastfm:2 --node "$NODE1" --out "$QFZZ_HOME/receipts-3" >/dev/null
+LIFTED=$(grep -l "\"lastfm_id\": $CANDIDATE\b" "$QFZZ_HOME"/receipts-3/epoch"$EPOCH3"-*.json | head -1)
+[ -n "$LIFTED" ] || { echo "lastfm:2 was not recommended the curated artist in epoch $EPOCH3" >&2; exit 1; }
+show qfzz verify "$LIFTED"
+show qfzz oracle committee stop --committee "$COMMITTEE"
 show qfzz reputation score                         # the updater's factors and targets for the next post
 
 step "18. The chain's state survives a restart"

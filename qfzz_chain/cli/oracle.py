@@ -98,6 +98,8 @@ def committee_init(session: ChainSession, size: int, folder: Path, host: str, ba
     if "TrackRegistry" in record.contracts:  # its tagged tracks join the catalogue (oracle.catalogue)
         registry = record.contract("TrackRegistry")
         document.update(registry=registry.address, registry_first_block=registry.block)
+        if "EmergingArtistCuration" in record.contracts:  # its listed artists are lifted in the lists
+            document.update(curation=record.contract("EmergingArtistCuration").address)
     (folder / "committee.json").write_text(json.dumps(document, indent=2) + "\n")
     emit({"committee": str(folder / "committee.json"), "members": [
         {"index": m["index"], "listen": f"{m['host']}:{m['port']}", "operator": m["operator"]} for m in members]},

@@ -40,6 +40,9 @@ def _render(custody) -> str:
             if why.get("model") == "content-cold-start":  # a registered track: no listens yet, placed by its tags
                 facts["new track"] = (f"content rank {why['content_rank']} of the catalogue for your tags"
                                       + (" (the list's new-release slot)" if why.get("slot") == "new-release" else ""))
+            if why.get("fairness_boost"):  # a curated emerging artist: the epoch's lists lifted it
+                facts["curated emerging artist"] = (f"lifted +{why['fairness_boost']:.4f} on a model score of "
+                                                    f"{why['score']:.4f}")  # fmt: skip
         rendered = "; ".join(f"{k} {v}" for k, v in facts.items() if v not in (None, ""))
         lines.append(f"  ✓ {name:<14} {rendered}")
     return "verified: every link holds\n" + "\n".join(lines)

@@ -218,8 +218,10 @@ class IndexEntry:
     lastfm_ids: tuple[int, ...]
 
 
-def emerging_index(curation: EmergingArtistCuration, ledger: ReputationLedger, registry, store) -> list[IndexEntry]:
-    """The artists listed now, each with the catalogue items its registered tracks name.
+def emerging_index(curation: EmergingArtistCuration, ledger: ReputationLedger | None, registry, store,
+                   block: int | str = "latest") -> list[IndexEntry]:
+    """The artists listed at ``block`` (by its timestamp), each with the catalogue items its
+    registered tracks name (``ledger`` names the segments; without one they stay numbers).
 
     A track's metadata field ``lastfm_id`` ties it to the Last.fm artist the models are fitted
     on (the catalogue the recommender serves); a listed artist without one is listed but has
@@ -227,11 +229,12 @@ def emerging_index(curation: EmergingArtistCuration, ledger: ReputationLedger, r
     """
     from qfzz_chain.tracks import read_metadata
 
-    now, names = _now(curation), ledger.segments()
-    histories = registry.histories()
+    header = curation.w3.eth.get_block(block)
+    now, names = header["timestamp"], (ledger.segments() if ledger is not None else [])
+    histories = registry.histories(to_block=header["number"])
     found = []
-    for artist in curation.listed_artists():
-        listing = curation.listing_of(artist)
+    for artist in curation.listed_artists(header["number"]):
+        listing = curation.listing_of(artist, header["number"])
         if listing is None or listing.until <= now:
             continue
         ids = []
@@ -245,3 +248,8 @@ def emerging_index(curation: EmergingArtistCuration, ledger: ReputationLedger, r
         found.append(IndexEntry(Web3.to_checksum_address(artist), listing.proposal_id, listing.until,
                                 tuple(names[s] if s < len(names) else str(s) for s in listing.segments), tuple(ids)))  # fmt: skip
     return found
+
+
+def curated_items(curation: EmergingArtistCuration, registry, store, block: int) -> tuple[int, ...]:
+    """The Last.fm artist ids the index lists at ``block``, sorted: what an epoch's receipts boost."""
+    return tuple(sorted({i for entry in emerging_index(curation, None, registry, store, block) for i in entry.lastfm_ids}))

@@ -153,14 +153,14 @@ class EmergingArtistCuration(ContractClient):
     def open_proposal_of(self, artist: str) -> int:
         return self._call(self.contract.functions.openProposalOf(Web3.to_checksum_address(artist)))
 
-    def listing_of(self, artist: str) -> Listing | None:
+    def listing_of(self, artist: str, block: int | str = "latest") -> Listing | None:
         proposal_id, listed_at, until, segments = self._call(
-            self.contract.functions.listingOf(Web3.to_checksum_address(artist)))
+            self.contract.functions.listingOf(Web3.to_checksum_address(artist)), block)
         return Listing(proposal_id, listed_at, until, tuple(mask_segments(segments))) if proposal_id else None
 
-    def listed_artists(self) -> list[str]:
-        count = self._call(self.contract.functions.listedCount())
-        return [self._call(self.contract.functions.listedArtist(i)) for i in range(count)]
+    def listed_artists(self, block: int | str = "latest") -> list[str]:
+        count = self._call(self.contract.functions.listedCount(), block)
+        return [self._call(self.contract.functions.listedArtist(i), block) for i in range(count)]
 
     def commit_seconds(self) -> int:
         return self._cached("commitSeconds")

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 import scipy.sparse as sp
 from tiny_keccak import keccak256 as keccak
 
@@ -29,8 +30,13 @@ from qfzz_chain.oracle.receipts import Receipt, fixed_point, lastfm_item_id
 from qfzz_chain.recommender.engine import RecommendationEngine
 from qfzz_chain.recommender.errors import RecommenderError
 from qfzz_chain.recommender.explain import Explanation, canonical_json_text
+from qfzz_chain.recommender.fairness import emerging_mask
 
 EXPLANATION_SCHEMA = "qfzz.explanation/1"
+# The share of a listener's top score the curated emerging artists are lifted by (what `qfzz curate
+# recommend` shows by default): enough to bring an artist from just outside the top-10 into it,
+# not to put an artist the listener's history says nothing for above their favourites.
+CURATED_BOOST = 0.1
 
 
 @dataclass(frozen=True)
@@ -59,13 +65,17 @@ class Batch:
 def explanation_document(
     *, epoch: int, model_version: int, commitment: bytes, rank: int, item_id: bytes, item_name: str,
     lastfm_id: int | None, why: Explanation | dict, sponsor: str | None, organic_rank: int | None,
+    curated: tuple[int, ...] = (),
 ) -> bytes:  # fmt: skip
     """The explanation a listener can fetch and hash: why this item, at this rank, in this epoch.
 
     ``why`` is the engine's explanation, embedded without its ``user`` field (or a registered
     track's cold-start explanation, a dict), and the placement: ``organic`` (with the item's rank in
     the model's own list, or a registered track's content rank; sponsored or registered items
-    entered above it push it down), or ``sponsored`` with the sponsor.
+    entered above it push it down), or ``sponsored`` with the sponsor. ``curated_boost`` is null,
+    or the emerging artists the epoch's lists lifted (the curation index at the catalogue block)
+    and the share of the listener's top score they were lifted by: the explanation's
+    ``fairness_boost`` is that lift for this item, and a recompute needs the whole set.
 
     The canonical JSON of :func:`explanation_fields`, rendered directly in its sorted key order
     (a tenth of the generic renderer's time, and the oracle renders one per receipt; a test holds
@@ -73,7 +83,8 @@ def explanation_document(
     """
     explanation = why.canonical_text(with_user=False) if isinstance(why, Explanation) else canonical_json_text(why)
     text = canonical_json_text
-    return (f'{{"epoch":{text(epoch)},"explanation":{explanation},'
+    boost = text(_curated_boost(curated))
+    return (f'{{"curated_boost":{boost},"epoch":{text(epoch)},"explanation":{explanation},'
             f'"item":{{"lastfm_id":{text(lastfm_id)},"name":{text(item_name)}}},"item_id":"0x{item_id.hex()}",'
             f'"listener_commitment":"0x{commitment.hex()}","model_version":{text(model_version)},'
             f'"organic_rank":{text(organic_rank)},"placement":"{"sponsored" if sponsor else "organic"}",'
@@ -83,6 +94,7 @@ def explanation_document(
 def explanation_fields(
     *, epoch: int, model_version: int, commitment: bytes, rank: int, item_id: bytes, item_name: str,
     lastfm_id: int | None, why: Explanation | dict, sponsor: str | None, organic_rank: int | None,
+    curated: tuple[int, ...] = (),
 ) -> dict:  # fmt: skip
     """The explanation document as plain data (what :func:`explanation_document` renders)."""
     if isinstance(why, Explanation):
@@ -93,8 +105,25 @@ def explanation_fields(
         "listener_commitment": "0x" + commitment.hex(), "rank": rank, "item_id": "0x" + item_id.hex(),
         "item": {"name": item_name, "lastfm_id": lastfm_id},
         "placement": "sponsored" if sponsor else "organic", "sponsor": sponsor, "organic_rank": organic_rank,
-        "explanation": why,
+        "explanation": why, "curated_boost": _curated_boost(curated),
     }  # fmt: skip
+
+
+def _curated_boost(curated: tuple[int, ...]) -> dict | None:
+    return {"artists": sorted(curated), "share": CURATED_BOOST} if curated else None
+
+
+@contextmanager
+def lifting_curated(engine: RecommendationEngine, curated: tuple[int, ...]) -> Iterator[float]:
+    """Only the curated artists count as emerging for the duration; yields the boost to apply
+    (0 without any: the lists are then the model's own)."""
+    saved = engine.emerging
+    engine.emerging = emerging_mask(np.zeros(engine.interactions.n_items, dtype=bool), engine.interactions.item_ids,
+                                    set(curated))  # fmt: skip
+    try:
+        yield CURATED_BOOST if curated else 0.0
+    finally:
+        engine.emerging = saved
 
 
 @contextmanager
@@ -152,11 +181,11 @@ def compute_batch(engine: RecommendationEngine, inputs: EpochInputs, catalogue: 
     placements: list[Placement] = []
     documents: dict[bytes, bytes] = {}
     requests = tuple(sorted(inputs.requests, key=lambda r: (r.listener, r.commitment)))
-    with folded_in(engine, requests):
+    with folded_in(engine, requests), lifting_curated(engine, inputs.emerging) as boost:
         for request in requests:
             commitment = bytes.fromhex(request.commitment[2:])
             try:
-                organic = engine.recommend(request.user_id, request.n)
+                organic = engine.recommend(request.user_id, request.n, fairness_boost=boost)
                 user = engine.interactions.user_index(request.user_id)
             except RecommenderError as exc:
                 raise BatchError(f"{request.listener}: {exc}") from exc
@@ -177,7 +206,7 @@ def compute_batch(engine: RecommendationEngine, inputs: EpochInputs, catalogue: 
                 document = explanation_document(
                     epoch=inputs.epoch, model_version=inputs.model_version, commitment=commitment, rank=rank,
                     item_id=line.item_id, item_name=line.name, lastfm_id=line.lastfm_id, why=line.why,
-                    sponsor=line.sponsor, organic_rank=line.organic_rank,
+                    sponsor=line.sponsor, organic_rank=line.organic_rank, curated=inputs.emerging,
                 )  # fmt: skip
                 cid_digest = hashlib.sha256(document).digest()
                 documents[cid_digest] = document

@@ -117,6 +117,12 @@ class RegisteredTrack:
             raise BatchError(f"malformed catalogue track {value!r}: {exc}") from exc
 
 
+def _artist_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"emerging artist {value!r} is not a Last.fm artist id")
+    return value
+
+
 @dataclass(frozen=True)
 class EpochInputs:
     epoch: int
@@ -125,6 +131,8 @@ class EpochInputs:
     sponsorships: tuple[Sponsorship, ...] = field(default=())
     catalogue_block: int = 0
     tracks: tuple[RegisteredTrack, ...] = field(default=())
+    #: Last.fm artist ids the emerging-artist index lists at ``catalogue_block`` (curation): boosted
+    emerging: tuple[int, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         requests = sorted(self.requests, key=lambda r: (r.listener, r.commitment))
@@ -132,7 +140,8 @@ class EpochInputs:
                 "requests": [r.to_json() for r in requests],
                 "sponsorships": [s.to_json() for s in sorted(self.sponsorships, key=lambda s: (s.item, s.sponsor))],
                 "catalogue_block": self.catalogue_block,
-                "tracks": [t.to_json() for t in sorted(self.tracks, key=lambda t: t.track_id)]}
+                "tracks": [t.to_json() for t in sorted(self.tracks, key=lambda t: t.track_id)],
+                "emerging": sorted(self.emerging)}
 
     def canonical_bytes(self) -> bytes:
         return canonical_json(self.to_json())
@@ -155,7 +164,8 @@ class EpochInputs:
                          tuple(Request.from_json(r) for r in value["requests"]),
                          tuple(Sponsorship.from_json(s) for s in value.get("sponsorships", ())),
                          int(value.get("catalogue_block", 0)),
-                         tuple(RegisteredTrack.from_json(t) for t in value.get("tracks", ())))  # fmt: skip
+                         tuple(RegisteredTrack.from_json(t) for t in value.get("tracks", ())),
+                         tuple(_artist_id(a) for a in value.get("emerging", ())))  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BatchError(f"not an epoch inputs document: {exc}") from exc
         if inputs.canonical_bytes() != data:

@@ -73,6 +73,7 @@ class NodeConfig:
     dataset: Path | None = None
     registry: str | None = None  # the TrackRegistry whose tagged tracks join the catalogue
     registry_first_block: int = 0
+    curation: str | None = None  # the EmergingArtistCuration whose listed artists the lists lift
     grace_seconds: float = 0.5
     attempt_seconds: float = 8.0
     collect_seconds: float = 1.0
@@ -96,6 +97,7 @@ class NodeConfig:
                 ipfs_repo=Path(committee["ipfs_repo"]) if committee.get("ipfs_repo") else None,
                 dataset=Path(committee["dataset"]) if committee.get("dataset") else None,
                 registry=committee.get("registry"), registry_first_block=int(committee.get("registry_first_block", 0)),
+                curation=committee.get("curation"),
                 grace_seconds=float(committee.get("grace_seconds", 0.5)),
                 attempt_seconds=float(committee.get("attempt_seconds", 8.0)),
                 collect_seconds=float(committee.get("collect_seconds", 1.0)),
@@ -175,6 +177,11 @@ class Node:
             from qfzz_chain.chain.track_registry import TrackRegistry
 
             self.registry = TrackRegistry(self.w3, config.registry, load_abi("TrackRegistry"), config.registry_first_block)
+        self.curation = None
+        if config.curation is not None and self.registry is not None:
+            from qfzz_chain.curation.chain import EmergingArtistCuration
+
+            self.curation = EmergingArtistCuration(self.w3, config.curation)
         home = Path(config.home)
         self.epochs = Journal(home / "epochs")
         self.evidence = Journal(home / "evidence")
@@ -375,11 +382,20 @@ class Node:
         requests = tuple(r for received, r in self.pool.values() if received <= epoch)
         sponsorships = tuple(s for received, s in self.sponsorships.values() if received <= epoch)
         block = self.w3.eth.block_number
-        return EpochInputs(epoch, version, requests, sponsorships, block, self._catalogue_tracks(block))
+        return EpochInputs(epoch, version, requests, sponsorships, block, self._catalogue_tracks(block),
+                           self._curated(block))  # fmt: skip
 
     def _catalogue_tracks(self, block: int):
         """The registry's tagged tracks as of ``block`` (none without a registry)."""
         return () if self.registry is None else registered_tracks(self.registry, self.store, to_block=block)
+
+    def _curated(self, block: int) -> tuple[int, ...]:
+        """The catalogue items the emerging-artist index lists at ``block`` (none without curation)."""
+        if self.curation is None:
+            return ()
+        from qfzz_chain.curation.ballots import curated_items
+
+        return curated_items(self.curation, self.registry, self.store, block)
 
     def _check_catalogue(self, inputs: EpochInputs) -> None:
         """Refuse inputs whose catalogue is not the registry's at their block: members serve one catalogue."""
@@ -389,6 +405,10 @@ class Node:
         if tuple(sorted(inputs.tracks, key=lambda t: t.track_id)) != expected:
             raise BatchError(f"the inputs list {len(inputs.tracks)} registered tracks, the registry at block "
                              f"{inputs.catalogue_block} has {len(expected)} with tags: refusing to sign another catalogue")
+        curated = self._curated(inputs.catalogue_block)
+        if tuple(sorted(inputs.emerging)) != curated:
+            raise BatchError(f"the inputs lift {len(inputs.emerging)} curated artist(s), the emerging-artist index at "
+                             f"block {inputs.catalogue_block} lists {len(curated)}: refusing to sign other boosts")
 
     async def _on_propose(self, message: dict) -> dict:
         epoch, attempt = int(message["epoch"]), int(message["attempt"])

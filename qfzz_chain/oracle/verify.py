@@ -103,6 +103,9 @@ def verify_receipt(
     mismatched = [key for key, value in expected.items() if explanation.get(key) != value]
     if mismatched:
         raise VerificationError("explanation", f"the explanation is about another recommendation ({', '.join(mismatched)})")
+    why, curated = explanation.get("explanation") or {}, explanation.get("curated_boost") or {}
+    if why.get("fairness_boost") and (explanation.get("item") or {}).get("lastfm_id") not in curated.get("artists", ()):
+        raise VerificationError("explanation", "the explanation lifts an artist the epoch's curated set does not list")
     custody.add("explanation", cid=_explanation_cid(receipt.explanation_cid), document=explanation)
 
     custody.add("attribution", **_attribution(file, registry))
@@ -164,6 +167,7 @@ def recompute_check(engine, history: dict[int, float], file: ReceiptFile, custod
     listening history (artist id -> plays), the epoch's listens included. An organic receipt must
     come back at its ``organic_rank`` with its score; a sponsored one with the model's score.
     """
+    from qfzz_chain.oracle.batch import CURATED_BOOST, lifting_curated
     from qfzz_chain.oracle.catalogue import COLD_START_MODEL, Catalogue
     from qfzz_chain.oracle.epoch import RegisteredTrack
 
@@ -194,7 +198,12 @@ def recompute_check(engine, history: dict[int, float], file: ReceiptFile, custod
         custody.add("recompute", score=score, note="sponsored placement: the sponsor chose the rank")
         return
     organic_rank = explanation["organic_rank"]
-    recommendations = engine.recommend(user_id, organic_rank)
+    curated = explanation.get("curated_boost") or {"artists": [], "share": CURATED_BOOST}
+    if curated["share"] != CURATED_BOOST:
+        raise VerificationError("recompute", f"the epoch lifted curated artists by {curated['share']} of the top score, "
+                                             f"this version lifts them by {CURATED_BOOST}")  # fmt: skip
+    with lifting_curated(engine, tuple(curated["artists"])) as boost:
+        recommendations = engine.recommend(user_id, organic_rank, fairness_boost=boost)
     got = recommendations[organic_rank - 1] if len(recommendations) >= organic_rank else None
     if got is None or got.item != artist:
         found = got.name if got else "nothing"

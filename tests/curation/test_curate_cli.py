@@ -77,7 +77,7 @@ def sleep(seconds):
     brownie.chain.mine()
 
 
-def test_a_curation_round_from_identities_to_the_index(qfzz, ok, accounts, audio, tmp_path):
+def test_a_curation_round_from_identities_to_the_index(qfzz, ok, accounts, audio, tmp_path, home, monkeypatch):
     a = {i: accounts[i].address for i in range(10)}
     owner = a[OWNER]
     settings = ok("reputation", "admin", "--attester", owner, "--updater", owner, "--add-segment", "genre:jazz",
@@ -135,6 +135,7 @@ def test_a_curation_round_from_identities_to_the_index(qfzz, ok, accounts, audio
     assert_one_line_error(qfzz("curate", "reveal", pid, "--vote", "agree", "--from", a[7]), "reveal mismatch")
 
     sleep(DAY + 1)
+    before_listing = brownie.web3.eth.block_number
     settled = ok("curate", "finalize", pid, "--from", owner)
     assert settled["outcome"] == "passed" and settled["listed_until"]
     seventh = ok("reputation", "show", a[7])
@@ -145,6 +146,17 @@ def test_a_curation_round_from_identities_to_the_index(qfzz, ok, accounts, audio
 
     index = ok("curate", "index")
     assert [(e["artist"], e["lastfm_ids"]) for e in index] == [(a[ARTIST], [89])]
+    # What an oracle epoch lifts: the index as of its catalogue block, before and after the listing.
+    from qfzz_chain.cli._chain import ChainSession
+    from qfzz_chain.curation.ballots import curated_items
+    from qfzz_chain.curation.chain import EmergingArtistCuration
+
+    monkeypatch.setenv("QFZZ_HOME", str(home))
+    session = ChainSession(brownie.web3.provider.endpoint_uri, None, None, None, None)
+    curation = EmergingArtistCuration.from_record(session.w3, session.record)
+    head = brownie.web3.eth.block_number
+    assert curated_items(curation, session.registry, session.store, head) == (89,)
+    assert curated_items(curation, session.registry, session.store, before_listing) == ()
     scored = ok("reputation", "score")
     targets = {s["subject"]: s for s in scored["subjects"] if s["role"] == "curator"}
     assert len(targets) == 4  # the four who revealed
