@@ -171,12 +171,16 @@ def gather_rows(matrix: sp.csr_matrix, rows: np.ndarray, weights: np.ndarray, n_
     """``Σ_r weights[r] · matrix[rows[r]]`` as a dense vector, without building a sparse result."""
     starts = matrix.indptr[rows]
     lengths = matrix.indptr[np.asarray(rows) + 1] - starts
-    total = int(lengths.sum())
-    if total == 0:
+    if int(lengths.sum()) == 0:
         return np.zeros(n_columns)
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    offsets = row_offsets(starts, lengths)
     return np.bincount(matrix.indices[offsets], weights=matrix.data[offsets] * np.repeat(weights, lengths),
                        minlength=n_columns)
+
+
+def row_offsets(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions in a CSR matrix's ``indices``/``data`` of the rows starting at ``starts``."""
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
 
 
 def row(history: sp.csr_matrix, index: int = 0) -> tuple[np.ndarray, np.ndarray]:

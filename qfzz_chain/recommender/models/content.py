@@ -11,7 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from qfzz_chain.recommender.errors import InvalidParameterError
-from qfzz_chain.recommender.models.base import Attribution, Model, Served, Weighting, check_fitted, gather_rows, row
+from qfzz_chain.recommender.models.base import (Attribution, Model, Served, Weighting, check_fitted, gather_rows, row,
+                                                row_offsets)
 
 
 def tfidf_rows(counts: sp.csr_matrix, norm_power: float = 1.0) -> sp.csr_matrix:
@@ -46,7 +47,7 @@ def pair_similarities(features: sp.csr_matrix, rows: np.ndarray, targets: np.nda
     result = np.zeros((len(rows), len(targets)))
     target_starts = features.indptr[targets]
     target_lengths = features.indptr[targets + 1] - target_starts
-    target_offsets = _offsets(target_starts, target_lengths)
+    target_offsets = row_offsets(target_starts, target_lengths)
     if len(rows) == 0 or len(target_offsets) == 0:
         return result
     tags, column = np.unique(features.indices[target_offsets], return_inverse=True)
@@ -56,7 +57,7 @@ def pair_similarities(features: sp.csr_matrix, rows: np.ndarray, targets: np.nda
     position[tags] = np.arange(len(tags))
     starts = features.indptr[rows]
     lengths = features.indptr[rows + 1] - starts
-    offsets = _offsets(starts, lengths)
+    offsets = row_offsets(starts, lengths)
     found = position[features.indices[offsets]]
     shared = np.flatnonzero(found >= 0)
     row_block = np.zeros((len(rows), len(tags)))
@@ -72,7 +73,7 @@ def strongest_shared_tags(features: sp.csr_matrix, profile: np.ndarray, targets:
     targets = np.asarray(targets, dtype=np.int64)
     starts = features.indptr[targets]
     lengths = features.indptr[targets + 1] - starts
-    offsets = _offsets(starts, lengths)
+    offsets = row_offsets(starts, lengths)
     tags = features.indices[offsets]
     shared = features.data[offsets] * profile[tags]
     order = np.lexsort((tags, -shared, np.repeat(np.arange(len(targets)), lengths))).tolist()
@@ -83,11 +84,6 @@ def strongest_shared_tags(features: sp.csr_matrix, profile: np.ndarray, targets:
         result.append({tags[k]: shared[k] for k in strongest if shared[k] > 0})
         begin += length
     return result
-
-
-def _offsets(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The positions in a CSR matrix's ``indices``/``data`` of the rows starting at ``starts``."""
-    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
 
 
 class TagContent(Model):
