@@ -183,8 +183,10 @@ def _quoted(value: str) -> str:
 
 
 def _render(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
