@@ -203,13 +203,32 @@ def stake(session: ChainSession, amount: float, member: int | None, as_json: boo
                                    + (f": weight {_score(v['weight'])}" if v["weight"] is not None else ""))
 
 
+def _measured_confirmations(session: ChainSession, member_home: Path) -> dict[str, float]:
+    """Confirmation rates by artist address: the artist's registered tracks name the catalogue
+    items (their metadata's ``lastfm_id``) whose lifted recommendations count for them."""
+    from qfzz_chain.curation.ballots import LASTFM_FIELD
+    from qfzz_chain.reputation.confirmations import FollowUps, confirmation_rates, follow_ups
+    from qfzz_chain.tracks import read_metadata
+
+    lifted, organic = follow_ups(member_home)
+    by_artist: dict[str, FollowUps] = {}
+    for history in session.registry.histories().values():
+        item = (read_metadata(session.store, str(history.metadata.metadata)) or {}).get(LASTFM_FIELD)
+        if isinstance(item, int) and item in lifted:
+            by_artist[history.artist.lower()] = by_artist.get(history.artist.lower(), FollowUps()) + lifted.pop(item)
+    return confirmation_rates(by_artist, organic)
+
+
 @reputation.command()
 @click.option("--post", is_flag=True, help="Post the targets (as the ledger's updater) for the current epoch.")
 @click.option("--confirmations", type=click.Path(dir_okay=False, path_type=Path),
               help='Listener confirmation of listed artists: JSON {"0xARTIST": rate}, 1.0 = as often listened as organic picks.')
+@click.option("--confirmations-from", "member_home", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Measure them instead from an oracle member's home (its applied epochs: lifted "
+                   "recommendations of curated artists followed by a listen, against organic ones).")
 @chain_options(sends=True)
 @json_option
-def score(session: ChainSession, post: bool, confirmations: Path | None, as_json: bool) -> None:
+def score(session: ChainSession, post: bool, confirmations: Path | None, member_home: Path | None, as_json: bool) -> None:
     """Compute every curator's and oracle member's factors and target from the chain's record.
 
     Factors (seed 6.2): historical agreement, preference stability, network validation,
@@ -224,6 +243,10 @@ def score(session: ChainSession, post: bool, confirmations: Path | None, as_json
     from qfzz_chain.reputation.scoring import score_all, updates_of
 
     rates = {}
+    if confirmations is not None and member_home is not None:
+        raise click.UsageError("give --confirmations or --confirmations-from, not both")
+    if member_home is not None:
+        rates = _measured_confirmations(session, member_home)
     if confirmations is not None:
         try:
             rates = {str(k): float(v) for k, v in json.loads(confirmations.read_text()).items()}
