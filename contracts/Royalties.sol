@@ -258,11 +258,11 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
 
     /// @inheritdoc IRoyalties
     /// @dev Gas: the repeat payment (both splits set, the track's token word at both rights'
-    /// current versions) is divided and credited in one assembly pass, 651 gas under `_divide` and
+    /// current versions) is divided and credited in one assembly pass, ~650 gas under `_divide` and
     /// `_credit` (53,406 -> 52,755 on the benchmark's repeat payment); anything else (a refusal, a
     /// version that stopped receiving, a total past 2^112) goes through them, which decide alone.
     function payToken(bytes32 trackId, uint16 compositionBps, address token, uint256 amount) external nonReentrant {
-        // token == ETH is refused by `_pull` (address zero has no balance to read): 35 gas saved here
+        // token == ETH is refused by `_pull` (address zero has no balance to read): ~35 gas saved here
         uint256 arrived = _pull(token, amount);
         bool done;
         uint256 composition;
@@ -298,7 +298,7 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
             _credit(trackId, token, composition, master, true);
         }
         // emit Paid(trackId, msg.sender, token, composition, master), written past the free memory
-        // pointer: 52 gas under `emit`
+        // pointer: ~50 gas under `emit`
         bytes32 topic = Paid.selector;
         assembly ("memory-safe") {
             let data := mload(0x40)
@@ -692,7 +692,7 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
         uint256 current = (state & 0xffff) | (state >> 16 & 0xffff) << 128;
         if (packed & TAGS == current) {
             // a repeat credit: both halves carry their right's current version, so both only grow
-            // (one pass instead of two `_addTagged`: 425 gas less on an epoch claim)
+            // (one pass instead of two `_addTagged`: ~420 gas less on an epoch claim)
             uint256 compositionTotal = (packed >> 16 & MAX_TOKEN) + composition;
             uint256 masterTotal = (packed >> 144) + master;
             uint256 larger = compositionTotal > masterTotal ? compositionTotal : masterTotal;
