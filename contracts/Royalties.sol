@@ -52,11 +52,13 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
     uint8 private constant MASTER_SET = 16;
     uint8 private constant COMPOSITION_LOCKED = 32;
     uint8 private constant MASTER_LOCKED = 64;
+    uint8 private constant BOTH_SET = 24; // COMPOSITION_SET | MASTER_SET
 
     uint256 private constant MAX_ETH = type(uint104).max;
     uint256 private constant MAX_TOKEN = type(uint112).max;
     uint256 private constant MAX_EPOCH = type(uint96).max;
     uint256 private constant MAX_HALF = type(uint128).max;
+    uint256 private constant TAGS = 0xffff | 0xffff << 128;
 
     /// @dev Transient: the receiver whose ETH `receive` accepts during a flush.
     bytes32 private constant EXPECTED_RECEIVER = bytes32(uint256(keccak256("qfzz.royalties.expected-receiver")) - 1);
@@ -255,12 +257,56 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRoyalties
+    /// @dev Gas: the repeat payment (both splits set, the track's token word at both rights'
+    /// current versions) is divided and credited in one assembly pass, ~650 gas under `_divide` and
+    /// `_credit` (53,406 -> 52,755 on the benchmark's repeat payment); anything else (a refusal, a
+    /// version that stopped receiving, a total past 2^112) goes through them, which decide alone.
     function payToken(bytes32 trackId, uint16 compositionBps, address token, uint256 amount) external nonReentrant {
-        if (token == ETH) revert ITrackRegistry.ZeroAddress();
-        // zero amounts and bad ratios are refused by `_divide`, after the pull (which then moved nothing)
-        (uint256 composition, uint256 master) = _divide(_pull(token, amount), compositionBps);
-        _credit(trackId, token, composition, master, true);
-        emit Paid(trackId, msg.sender, token, composition, master);
+        // token == ETH is refused by `_pull` (address zero has no balance to read): ~35 gas saved here
+        uint256 arrived = _pull(token, amount);
+        bool done;
+        uint256 composition;
+        uint256 master;
+        (uint256 maxToken, uint256 tags) = (MAX_TOKEN, TAGS);
+        assembly ("memory-safe") {
+            // below 2^112 and at a ratio of at most 10,000 (checked below, before anything is
+            // written): the product and the sums cannot wrap
+            composition := div(mul(arrived, compositionBps), 10000)
+            master := sub(arrived, composition)
+            mstore(0x00, trackId)
+            mstore(0x20, _tracks.slot)
+            let state := sload(keccak256(0x00, 0x40))
+            mstore(0x20, _tokenTotals.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, token)
+            let slot := keccak256(0x00, 0x40)
+            let packed := sload(slot)
+            // both splits set (their flags at bit 32 of the state), both tags (bits 0 and 128 of the
+            // word) the current versions (bits 0 and 16 of the state), 1 <= arrived <= 2^112 - 1
+            // (`sub` wraps zero to the top), a ratio of at most 10,000, both new totals below 2^112
+            let current := or(and(state, 0xffff), shl(128, and(shr(16, state), 0xffff)))
+            let c := add(and(shr(16, packed), maxToken), composition)
+            let m := add(shr(144, packed), master)
+            done := and(eq(and(shr(32, state), BOTH_SET), BOTH_SET), eq(and(packed, tags), current))
+            done := and(done, and(lt(sub(arrived, 1), maxToken), lt(compositionBps, 10001)))
+            done := and(done, iszero(shr(112, or(c, m))))
+            if done { sstore(slot, or(current, or(shl(16, c), shl(144, m)))) }
+        }
+        if (!done) {
+            // zero amounts and bad ratios are refused here, after the pull (which then moved nothing)
+            (composition, master) = _divide(arrived, compositionBps);
+            _credit(trackId, token, composition, master, true);
+        }
+        // emit Paid(trackId, msg.sender, token, composition, master), written past the free memory
+        // pointer: ~50 gas under `emit`
+        bytes32 topic = Paid.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, token)
+            mstore(add(data, 0x20), composition)
+            mstore(add(data, 0x40), master)
+            log3(data, 0x60, topic, trackId, caller())
+        }
     }
 
     /// @inheritdoc IRoyalties
@@ -615,9 +661,11 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
             state := sload(stored.slot)
         }
         if (requireSplit) {
-            uint256 flags = state >> 32;
-            if (composition != 0 && flags & COMPOSITION_SET == 0) _refuse(trackId, Right.Composition);
-            if (master != 0 && flags & MASTER_SET == 0) _refuse(trackId, Right.Master);
+            // the paid rights' split flags, tested together (a refusal names the composition first)
+            uint256 needed = (composition != 0 ? COMPOSITION_SET : 0) | (master != 0 ? MASTER_SET : 0);
+            if (state >> 32 & needed != needed) {
+                _refuse(trackId, needed & ~(state >> 32) & COMPOSITION_SET != 0 ? Right.Composition : Right.Master);
+            }
         }
         if (token == ETH) {
             uint256 compositionEth = (state >> 48 & MAX_ETH) + composition;
@@ -631,7 +679,30 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
             }
             return;
         }
-        uint256 packed = _tokenTotals[trackId][token];
+        mapping(address token => uint256) storage totals = _tokenTotals[trackId];
+        uint256 slot;
+        uint256 packed;
+        assembly ("memory-safe") {
+            // the slot of totals[token], hashed once for its read and its write
+            mstore(0x00, token)
+            mstore(0x20, totals.slot)
+            slot := keccak256(0x00, 0x40)
+            packed := sload(slot)
+        }
+        uint256 current = (state & 0xffff) | (state >> 16 & 0xffff) << 128;
+        if (packed & TAGS == current) {
+            // a repeat credit: both halves carry their right's current version, so both only grow
+            // (one pass instead of two `_addTagged`: ~420 gas less on an epoch claim)
+            uint256 compositionTotal = (packed >> 16 & MAX_TOKEN) + composition;
+            uint256 masterTotal = (packed >> 144) + master;
+            uint256 larger = compositionTotal > masterTotal ? compositionTotal : masterTotal;
+            if (larger > MAX_TOKEN) revert AmountTooLarge(larger, MAX_TOKEN);
+            packed = current | compositionTotal << 16 | masterTotal << 144;
+            assembly ("memory-safe") {
+                sstore(slot, packed)
+            }
+            return;
+        }
         if (composition != 0) {
             uint256 half = _addTagged(trackId, token, Right.Composition, packed & MAX_HALF, state & 0xffff, composition);
             packed = (packed & ~MAX_HALF) | half;
@@ -790,7 +861,11 @@ contract Royalties is IRoyalties, IERC2981, ERC165, ReentrancyGuardTransient {
             mstore(0x40, freePointer)
             mstore(0x60, 0)
         }
-        if (!ok) revert TokenCallFailed(token);
+        if (!ok) {
+            // nothing was credited: the zero address (ETH) is named as such
+            if (token == ETH) revert ITrackRegistry.ZeroAddress();
+            revert TokenCallFailed(token);
+        }
     }
 
     /// @dev Pay the sender (a withdrawal only ever pays the recipient who asks).

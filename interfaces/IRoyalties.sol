@@ -255,7 +255,7 @@ interface IRoyalties {
     /// @notice Pay the track `amount` of `token` (pulled with `transferFrom`; approve first),
     /// divided as `pay` divides ETH. What arrives is credited: a fee-on-transfer token's fee is
     /// the payer's loss, never the recipients'.
-    /// Emits {Paid}. Reverts as {pay}, and {ZeroAddress}.
+    /// Emits {Paid}. Reverts as {pay}, and {ZeroAddress}, {TokenCallFailed}.
     /// @param trackId The track.
     /// @param compositionBps The composition's part of the payment.
     /// @param token The ERC-20 token.

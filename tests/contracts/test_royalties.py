@@ -237,6 +237,60 @@ def test_a_token_payment_and_a_fee_on_transfer_token_credit_what_arrived(
         royalties.payToken(track, BPS, accounts[5], 1, {"from": payer})
 
 
+def test_repeat_token_payments_refuse_and_credit_exactly_as_the_first(
+    royalties, track, artist, payer, stablecoin, FeeOnTransferToken, accounts
+):  # fmt: skip
+    """A repeat token payment is credited by payToken's one-pass path (both splits set, the token
+    word at both current versions); its every refusal, and the first payment after a new version,
+    must be what the general path does."""
+    writer = accounts[2]
+    both_splits(royalties, track, artist, {artist: BPS})
+    stablecoin.mint(payer, 2**113, {"from": payer})
+    stablecoin.approve(royalties, 2**256 - 1, {"from": payer})
+    royalties.payToken(track, 5000, stablecoin, 1_000, {"from": payer})
+    with reverts_with("InvalidRatio", 10001):  # 1 * 10,001 / 10,000 is 1: the ratio itself is refused
+        royalties.payToken(track, 10_001, stablecoin, 1, {"from": payer})
+    with reverts_with("ZeroPayment"):
+        royalties.payToken(track, 5000, stablecoin, 0, {"from": payer})
+    with reverts_with("AmountTooLarge", 2**112 - 1 + 500, 2**112 - 1):  # the composition's new total
+        royalties.payToken(track, BPS, stablecoin, 2**112 - 1, {"from": payer})
+    tx = royalties.payToken(track, 3000, stablecoin, 2_000, {"from": payer})
+    assert plain(tx.events["Paid"]) == {"trackId": track, "payer": payer, "token": stablecoin, "composition": 600,
+                                        "master": 1_400}  # fmt: skip
+    assert royalties.received(track, COMPOSITION, 0, stablecoin) == 1_100
+    assert royalties.received(track, MASTER, 0, stablecoin) == 1_900
+    # a new composition version: the next payment closes version 0 at what it received
+    split(royalties, track, COMPOSITION, {writer: BPS}, sender=artist)
+    royalties.payToken(track, 5000, stablecoin, 10, {"from": payer})
+    royalties.payToken(track, 5000, stablecoin, 20, {"from": payer})
+    assert [royalties.received(track, COMPOSITION, v, stablecoin) for v in (0, 1)] == [1_100, 15]
+    assert royalties.received(track, MASTER, 0, stablecoin) == 1_915
+    assert owed(royalties, track, COMPOSITION, 1, writer, stablecoin) == 15
+    assert stablecoin.balanceOf(royalties) == 1_100 + 1_915 + 15  # exactly what is owed
+    # a fee-on-transfer token paid again and again: always what arrived, never what was sent
+    fee_token = FeeOnTransferToken.deploy(250, {"from": payer})  # 2.5% burnt on every transfer
+    fee_token.mint(payer, 10**9, {"from": payer})
+    fee_token.approve(royalties, 2**256 - 1, {"from": payer})
+    for amount in (40_000, 40_000, 123_457):
+        tx = royalties.payToken(track, 5000, fee_token, amount, {"from": payer})
+        paid = tx.events["Paid"]
+        assert paid["composition"] + paid["master"] == amount - amount * 250 // BPS
+    held = fee_token.balanceOf(royalties)
+    assert held == sum(a - a * 250 // BPS for a in (40_000, 40_000, 123_457))
+    assert held == sum(royalties.received(track, right, v, fee_token) for right, v in ((COMPOSITION, 1), (MASTER, 0)))
+
+
+def test_a_payment_naming_one_right_needs_only_that_split(royalties, track, artist, payer, stablecoin):
+    split(royalties, track, COMPOSITION, {artist: BPS}, sender=artist)
+    stablecoin.mint(payer, 10**6, {"from": payer})
+    stablecoin.approve(royalties, 2**256 - 1, {"from": payer})
+    for _ in range(2):
+        royalties.payToken(track, BPS, stablecoin, 100, {"from": payer})
+    with reverts_with("SplitNotSet", track, MASTER):
+        royalties.payToken(track, 9_999, stablecoin, 100, {"from": payer})
+    assert royalties.received(track, COMPOSITION, 0, stablecoin) == 200 == stablecoin.balanceOf(royalties)
+
+
 def test_a_rebasing_token_is_confined_to_its_own_balance(royalties, track, artist, payer, RebasingToken, accounts):
     """Documented, not supported: a balance that moves without a transfer. Accounting stays at what
     was paid; a negative rebase makes the last withdrawal of that token fail, never another token's."""

@@ -7,13 +7,16 @@ import {Royalties} from "../../contracts/Royalties.sol";
 import {IRoyalties} from "../../interfaces/IRoyalties.sol";
 import {ITrackRegistry} from "../../interfaces/ITrackRegistry.sol";
 import {TestStablecoin} from "../../contracts/test/TestStablecoin.sol";
+import {FeeOnTransferToken} from "../../contracts/test/FeeOnTransferToken.sol";
 
-/// @notice Drives Royalties with random payments (ETH and a token, any ratio), new split versions,
-/// cascade pushes and withdrawals over an original A, an original B, a derivative D (remix of A,
-/// cover of B) and E (sample of D), and keeps a ghost ledger of everything paid in and out.
+/// @notice Drives Royalties with random payments (ETH, a token, and a token that burns 3% of every
+/// transfer; any ratio), new split versions, cascade pushes and withdrawals over an original A, an
+/// original B, a derivative D (remix of A, cover of B) and E (sample of D), and keeps a ghost ledger
+/// of everything paid in and out (for the fee token: what arrived, and what left the contract).
 contract RoyaltiesHandler is RoyaltiesBase {
     Royalties public immutable royalties;
     TestStablecoin public immutable token;
+    FeeOnTransferToken public immutable feeToken;
     address internal constant ARTIST = address(0xA11CE);
     address[3] internal people = [address(0xB0B), address(0xCA7), address(0xD06)];
     bytes32[4] public tracks;
@@ -24,24 +27,38 @@ contract RoyaltiesHandler is RoyaltiesBase {
     mapping(address token => uint256) public paidOut;
     uint256 public pushes;
 
-    constructor(Royalties royalties_, TestStablecoin token_, bytes32[4] memory tracks_) payable {
+    constructor(Royalties royalties_, TestStablecoin token_, FeeOnTransferToken feeToken_, bytes32[4] memory tracks_)
+        payable
+    {
         royalties = royalties_;
         token = token_;
+        feeToken = feeToken_;
         tracks = tracks_;
         parentsOf[tracks_[2]].push(ITrackRegistry.Parent(tracks_[0], ITrackRegistry.Relation.Remix));
         parentsOf[tracks_[2]].push(ITrackRegistry.Parent(tracks_[1], ITrackRegistry.Relation.Cover));
         parentsOf[tracks_[3]].push(ITrackRegistry.Parent(tracks_[2], ITrackRegistry.Relation.Sample));
         token_.mint(address(this), 1e30);
         token_.approve(address(royalties_), type(uint256).max);
+        feeToken_.mint(address(this), 1e30);
+        feeToken_.approve(address(royalties_), type(uint256).max);
     }
 
-    function pay(uint8 trackPick, uint16 ratio, uint64 amount, bool inToken) external {
+    /// @dev ETH, the stablecoin or the fee token.
+    function currency(uint256 pick) public view returns (address) {
+        uint256 k = pick % 3;
+        return k == 0 ? address(0) : k == 1 ? address(token) : address(feeToken);
+    }
+
+    function pay(uint8 trackPick, uint16 ratio, uint64 amount, uint8 currencyPick) external {
         bytes32 trackId = tracks[trackPick % 4];
         uint256 value = bound(amount, 1, 1e21);
         ratio = uint16(bound(ratio, 0, 10_000));
-        if (inToken) {
-            royalties.payToken(trackId, ratio, address(token), value);
-            paidIn[address(token)] += value;
+        address which = currency(currencyPick);
+        if (which != address(0)) {
+            // a fee-on-transfer payment is owed what reached the contract, not what was sent
+            uint256 before = FeeOnTransferToken(which).balanceOf(address(royalties));
+            royalties.payToken(trackId, ratio, which, value);
+            paidIn[which] += FeeOnTransferToken(which).balanceOf(address(royalties)) - before;
         } else {
             royalties.pay{value: value}(trackId, ratio);
             paidIn[address(0)] += value;
@@ -64,33 +81,39 @@ contract RoyaltiesHandler is RoyaltiesBase {
         versions[t][master ? 1 : 0] += 1;
     }
 
-    function push(uint8 trackPick, bool master, bool inToken, uint16 versionPick) external {
+    function push(uint8 trackPick, bool master, uint8 currencyPick, uint16 versionPick) external {
         uint256 t = 2 + trackPick % 2;
         uint16 version = uint16(versionPick % (uint256(versions[t][master ? 1 : 0]) + 1));
         IRoyalties.Push[] memory nodes = new IRoyalties.Push[](1);
         nodes[0] = IRoyalties.Push(
             tracks[t], master ? IRoyalties.Right.Master : IRoyalties.Right.Composition, version, parentsOf[tracks[t]]
         );
-        address which = inToken ? address(token) : address(0);
+        address which = currency(currencyPick);
         if (royalties.owed(tracks[t], nodes[0].right, version, address(0), which) == 0) return;
         royalties.push(which, nodes);
         ++pushes;
     }
 
-    /// @dev One holder (or the artist) withdraws every share it ever held, in both tokens.
+    /// @dev One holder (or the artist) withdraws every share it ever held, in every currency.
     function withdraw(uint8 who) external {
         address recipient = who % 4 == 3 ? ARTIST : people[who % 4];
         IRoyalties.ShareRef[] memory refs = _refsOf(recipient);
         if (refs.length == 0) return;
-        address[] memory both = new address[](2);
-        both[1] = address(token);
-        uint256 due0 = _due(recipient, refs, address(0));
-        uint256 due1 = _due(recipient, refs, address(token));
-        if (due0 + due1 == 0) return;
+        address[] memory all = new address[](3);
+        uint256[3] memory due;
+        uint256 sum = 0;
+        for (uint256 k = 0; k < 3; ++k) {
+            all[k] = currency(k);
+            due[k] = _due(recipient, refs, all[k]);
+            sum += due[k];
+        }
+        if (sum == 0) return;
         vm.prank(recipient);
-        royalties.withdraw(refs, both);
-        paidOut[address(0)] += due0;
-        paidOut[address(token)] += due1;
+        royalties.withdraw(refs, all);
+        // the fee token's fee comes out of what the recipient receives, not the contract's books
+        for (uint256 k = 0; k < 3; ++k) {
+            paidOut[all[k]] += due[k];
+        }
     }
 
     function _refsOf(address recipient) internal view returns (IRoyalties.ShareRef[] memory refs) {
@@ -139,6 +162,7 @@ contract RoyaltiesInvariantTest is RoyaltiesBase {
     TrackRegistry internal registry;
     Royalties internal royalties;
     TestStablecoin internal token;
+    FeeOnTransferToken internal feeToken;
     RoyaltiesHandler internal handler;
     address internal constant ARTIST = address(0xA11CE);
 
@@ -148,6 +172,7 @@ contract RoyaltiesInvariantTest is RoyaltiesBase {
         registry = new TrackRegistry();
         royalties = new Royalties(registry);
         token = new TestStablecoin();
+        feeToken = new FeeOnTransferToken(300); // 3% burnt on every transfer
         bytes32[4] memory tracks =
             [keccak256("A"), keccak256("B"), keccak256("D remixes A, covers B"), keccak256("E samples D")];
         _register(registry, ARTIST, tracks[0], _none());
@@ -170,7 +195,7 @@ contract RoyaltiesInvariantTest is RoyaltiesBase {
             vm.prank(ARTIST);
             royalties.setSplit(tracks[t], IRoyalties.Right.Master, _one(ARTIST), _bps(10_000 - up), up);
         }
-        handler = new RoyaltiesHandler{value: 1e27}(royalties, token, tracks);
+        handler = new RoyaltiesHandler{value: 1e27}(royalties, token, feeToken, tracks);
     }
 
     /// @dev forge's invariant runner fuzzes only the contracts this returns.
@@ -180,9 +205,9 @@ contract RoyaltiesInvariantTest is RoyaltiesBase {
     }
 
     function invariant_noWeiIsLostOrCreated() public view {
-        for (uint256 k = 0; k < 2; ++k) {
-            address which = k == 0 ? address(0) : address(token);
-            uint256 balance = k == 0 ? address(royalties).balance : token.balanceOf(address(royalties));
+        for (uint256 k = 0; k < 3; ++k) {
+            address which = handler.currency(k);
+            uint256 balance = k == 0 ? address(royalties).balance : TestStablecoin(which).balanceOf(address(royalties));
             uint256 owed = handler.totalOwed(which);
             // everything withdrawable plus everything withdrawn equals everything paid
             check(owed + handler.paidOut(which) == handler.paidIn(which), "withdrawable + withdrawn == paid");
