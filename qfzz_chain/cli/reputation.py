@@ -244,7 +244,7 @@ def score(session: ChainSession, post: bool, confirmations: Path | None, member_
 
     rates = {}
     if confirmations is not None and member_home is not None:
-        raise click.UsageError("give --confirmations or --confirmations-from, not both")
+        raise EvidenceError("give --confirmations or --confirmations-from, not both")
     if member_home is not None:
         rates = _measured_confirmations(session, member_home)
     if confirmations is not None:

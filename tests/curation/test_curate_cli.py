@@ -161,3 +161,20 @@ def test_a_curation_round_from_identities_to_the_index(qfzz, ok, accounts, audio
     targets = {s["subject"]: s for s in scored["subjects"] if s["role"] == "curator"}
     assert len(targets) == 4  # the four who revealed
     assert all(0 <= s["target"] <= 1_000_000 and abs(s["score_after"] - s["score_now"]) <= 50_000 for s in targets.values())
+
+    # Confirmation measured from a member's epochs equals the same rate handed in as a file.
+    from qfzz_chain.oracle.epoch import EpochInputs
+    from tests.curation.test_confirmations import _member_home, _placement, _request
+
+    (tmp_path / "member").mkdir()
+    member = _member_home(tmp_path / "member", {
+        1: (EpochInputs(1, 1, (_request(2), _request(3)), emerging=(89,)), [_placement(2, 89), _placement(3, 90)]),
+        2: (EpochInputs(2, 1, (_request(2, [(89, 1.0)]), _request(3, [(90, 1.0)]))), []),
+    })  # fmt: skip
+    measured = ok("reputation", "score", "--confirmations-from", str(member))
+    rates = tmp_path / "rates.json"
+    rates.write_text(json.dumps({a[ARTIST]: 1.0}))
+    handed_in = ok("reputation", "score", "--confirmations", str(rates))
+    assert measured["subjects"] == handed_in["subjects"] != scored["subjects"]
+    assert_one_line_error(qfzz("reputation", "score", "--confirmations", str(rates), "--confirmations-from", str(member)),
+                          "not both")  # fmt: skip
