@@ -169,6 +169,54 @@ def bind(session: ChainSession, tree_path: Path | None, as_json: bool) -> None:
     emit(value, as_json, lambda v: f"{v['address']} is identity {v['identity']}: weight {_score(v['weight'])}")
 
 
+def _stake_subject(ledger, sender, member: int | None):
+    """(role, subject) of the sender's own stake: its bound identity, or oracle member N."""
+    from qfzz_chain.reputation.chain import Role
+    from qfzz_chain.reputation.errors import ReputationError
+
+    if member is not None:
+        return Role.ORACLE_NODE, member
+    identity = ledger.voter_of(sender.address).identity
+    if identity == 0:
+        raise ReputationError(f"{sender.address} has no identity bound: bind one before staking")
+    return Role.CURATOR, identity
+
+
+def _stake_refused(exc, what: str) -> Exception:
+    """A ledger revert on a stake as one line naming the problem."""
+    from datetime import datetime, timezone
+
+    from qfzz_chain.reputation.errors import ReputationError
+
+    args = exc.arguments
+    if exc.error == "InsufficientStake":
+        return ReputationError(f"cannot unstake {_ether(args['amount'])}: {_ether(args['active'])} is staked")
+    if exc.error == "StakeLocked":
+        when = datetime.fromtimestamp(args["releaseAt"], timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return ReputationError(f"the unstaked ether is unbonding until {when}: withdraw it then")
+    if exc.error == "ZeroAmount" and what == "withdraw":
+        return ReputationError("nothing is unbonding: `qfzz reputation unstake ETHER` first")
+    return ReputationError(f"the ledger refused the {what}: {exc}")
+
+
+def _stake_result(session, ledger, sender, role, subject, receipt) -> dict:
+    from qfzz_chain.reputation.chain import Role
+
+    held = ledger.stake_of(role, subject)
+    weight = ledger.voter_of(sender.address).weight if role == Role.CURATOR else None
+    return {"role": role.label, "subject": subject, "stake": held.active, "unbonding": held.unbonding,
+            "release_at": held.release_at or None, "weight": weight, "transaction": receipt.transaction,
+            "gas_used": receipt.gas_used}  # fmt: skip
+
+
+def _positive_wei(amount: float, what: str) -> int:
+    from qfzz_chain.reputation.errors import ReputationError
+
+    if amount <= 0:
+        raise ReputationError(f"{what} a positive amount, not {amount:g}")
+    return int(round(amount * 10**18))
+
+
 @reputation.command()
 @click.argument("amount", metavar="ETHER", type=float)
 @click.option("--member", type=click.IntRange(0, 255), help="Stake for oracle member N (as its operator).")
@@ -177,30 +225,58 @@ def bind(session: ChainSession, tree_path: Path | None, as_json: bool) -> None:
 def stake(session: ChainSession, amount: float, member: int | None, as_json: bool) -> None:
     """Stake ETHER behind the sender's identity (or oracle member N): more weight, slashable."""
     from qfzz_chain.chain.errors import TransactionReverted
-    from qfzz_chain.reputation.chain import Role
-    from qfzz_chain.reputation.errors import ReputationError
 
-    if amount <= 0:
-        raise ReputationError(f"stake a positive amount, not {amount:g}")
-    ledger = _ledger(session)
-    sender = session.sender()
-    if member is None:
-        identity = ledger.voter_of(sender.address).identity
-        if identity == 0:
-            raise ReputationError(f"{sender.address} has no identity bound: bind one before staking")
-        role, subject = Role.CURATOR, identity
-    else:
-        role, subject = Role.ORACLE_NODE, member
+    wei = _positive_wei(amount, "stake")
+    ledger, sender = _ledger(session), session.sender()
+    role, subject = _stake_subject(ledger, sender, member)
     try:
-        receipt = ledger.stake(sender, role, subject, int(round(amount * 10**18)))
+        receipt = ledger.stake(sender, role, subject, wei)
     except TransactionReverted as exc:
-        raise ReputationError(f"the ledger refused the stake: {exc}") from exc
-    held = ledger.stake_of(role, subject)
-    weight = ledger.voter_of(sender.address).weight if role == Role.CURATOR else None
-    value = {"role": role.label, "subject": subject, "stake": held.active, "weight": weight,
-             "transaction": receipt.transaction, "gas_used": receipt.gas_used}  # fmt: skip
+        raise _stake_refused(exc, "stake") from exc
+    value = _stake_result(session, ledger, sender, role, subject, receipt)
     emit(value, as_json, lambda v: f"{v['role']} {subject} stakes {_ether(v['stake'])}"
                                    + (f": weight {_score(v['weight'])}" if v["weight"] is not None else ""))
+
+
+@reputation.command()
+@click.argument("amount", metavar="ETHER", type=float)
+@click.option("--member", type=click.IntRange(0, 255), help="Unstake oracle member N's stake (as its operator).")
+@chain_options(sends=True)
+@json_option
+def unstake(session: ChainSession, amount: float, member: int | None, as_json: bool) -> None:
+    """Start unbonding ETHER of the sender's stake: its weight goes at once, the ether can be
+    withdrawn after the unbonding period (until then it can still be slashed for what it backed)."""
+    from qfzz_chain.chain.errors import TransactionReverted
+
+    wei = _positive_wei(amount, "unstake")
+    ledger, sender = _ledger(session), session.sender()
+    role, subject = _stake_subject(ledger, sender, member)
+    try:
+        receipt = ledger.request_unstake(sender, role, subject, wei)
+    except TransactionReverted as exc:
+        raise _stake_refused(exc, "unstake") from exc
+    value = _stake_result(session, ledger, sender, role, subject, receipt)
+    emit(value, as_json, lambda v: f"{v['role']} {subject}: {_ether(v['unbonding'])} unbonding, "
+                                   f"{_ether(v['stake'])} still staked" + (f" (weight {_score(v['weight'])})" if v["weight"] is not None else ""))  # fmt: skip
+
+
+@reputation.command("withdraw-stake")
+@click.option("--member", type=click.IntRange(0, 255), help="Withdraw oracle member N's unbonded stake (as its operator).")
+@chain_options(sends=True)
+@json_option
+def withdraw_stake(session: ChainSession, member: int | None, as_json: bool) -> None:
+    """Withdraw the sender's unbonded stake once its unbonding period is over."""
+    from qfzz_chain.chain.errors import TransactionReverted
+
+    ledger, sender = _ledger(session), session.sender()
+    role, subject = _stake_subject(ledger, sender, member)
+    unbonding = ledger.stake_of(role, subject).unbonding
+    try:
+        receipt = ledger.withdraw_stake(sender, role, subject)
+    except TransactionReverted as exc:
+        raise _stake_refused(exc, "withdraw") from exc
+    value = {**_stake_result(session, ledger, sender, role, subject, receipt), "withdrawn": unbonding}
+    emit(value, as_json, lambda v: f"{v['role']} {subject}: withdrew {_ether(v['withdrawn'])} to {sender.address}")
 
 
 def _measured_confirmations(session: ChainSession, member_home: Path) -> dict[str, float]:

@@ -178,3 +178,17 @@ def test_a_curation_round_from_identities_to_the_index(qfzz, ok, accounts, audio
     assert measured["subjects"] == handed_in["subjects"] != scored["subjects"]
     assert_one_line_error(qfzz("reputation", "score", "--confirmations", str(rates), "--confirmations-from", str(member)),
                           "not both")  # fmt: skip
+
+    # The stake leaves again: its weight at once, the ether after the unbonding period.
+    unstaked = ok("reputation", "unstake", "0.4", "--from", a[3])
+    assert unstaked["unbonding"] == 4 * 10**17 and unstaked["stake"] == 6 * 10**17
+    assert unstaked["weight"] < staked["weight"]
+    assert_one_line_error(qfzz("reputation", "unstake", "5", "--from", a[3]), "cannot unstake 5 ETH", "0.6 ETH is staked")
+    assert_one_line_error(qfzz("reputation", "withdraw-stake", "--from", a[3]), "unbonding until")
+    assert_one_line_error(qfzz("reputation", "unstake", "1", "--from", a[STRANGER]), "has no identity bound")
+    sleep(21 * DAY + 1)
+    before = brownie.web3.eth.get_balance(a[3])
+    withdrawn = ok("reputation", "withdraw-stake", "--from", a[3])
+    assert withdrawn["withdrawn"] == 4 * 10**17 and withdrawn["unbonding"] == 0
+    assert brownie.web3.eth.get_balance(a[3]) > before + 4 * 10**17 - 10**15  # less the gas
+    assert_one_line_error(qfzz("reputation", "withdraw-stake", "--from", a[3]), "nothing is unbonding")
