@@ -279,6 +279,27 @@ def withdraw_stake(session: ChainSession, member: int | None, as_json: bool) -> 
     emit(value, as_json, lambda v: f"{v['role']} {subject}: withdrew {_ether(v['withdrawn'])} to {sender.address}")
 
 
+@reputation.command("withdraw-reward")
+@chain_options(sends=True)
+@json_option
+def withdraw_reward(session: ChainSession, as_json: bool) -> None:
+    """Withdraw what the ledger owes the sender for reporting (a share of a slashed stake)."""
+    from qfzz_chain.chain.errors import TransactionReverted
+    from qfzz_chain.reputation.errors import ReputationError
+
+    ledger, sender = _ledger(session), session.sender()
+    owed = ledger.reward_of(sender.address)
+    if owed == 0:
+        raise ReputationError(f"the ledger owes {sender.address} no reward")
+    try:
+        receipt = ledger.withdraw_reward(sender)
+    except TransactionReverted as exc:
+        raise ReputationError(f"the ledger refused the withdrawal: {exc}") from exc
+    value = {"account": sender.address, "withdrawn": owed, "transaction": receipt.transaction,
+             "gas_used": receipt.gas_used}  # fmt: skip
+    emit(value, as_json, lambda v: f"withdrew {_ether(v['withdrawn'])} of reporting rewards to {v['account']}")
+
+
 def _measured_confirmations(session: ChainSession, member_home: Path) -> dict[str, float]:
     """Confirmation rates by artist address: the artist's registered tracks name the catalogue
     items (their metadata's ``lastfm_id``) whose lifted recommendations count for them."""

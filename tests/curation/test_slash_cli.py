@@ -90,3 +90,10 @@ def test_equivocation_evidence_from_a_node_slashes_the_member(world, home, accou
     shown = json.loads(qfzz(home, "reputation", "show", "--member", "0").stdout)
     assert shown["score"] == 0 and shown["stake"] == 0 and PRIOR_SCORE > 0
     assert world.ledger.rewardOf(accounts[6]) == 10**17
+    before = accounts[6].balance()
+    result = qfzz(home, "reputation", "withdraw-reward", "--from", accounts[6].address)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["withdrawn"] == 10**17 and world.ledger.rewardOf(accounts[6]) == 0
+    assert accounts[6].balance() > before + 10**17 - 10**15  # less the gas
+    result = qfzz(home, "reputation", "withdraw-reward", "--from", accounts[6].address)
+    assert result.exit_code == 1 and "owes" in str(result.exception) + result.output
