@@ -268,15 +268,15 @@ def recommend(session: ChainSession, user: int, count: int, boost: float, model:
     """
     import numpy as np
 
-    from qfzz_chain.cli.recommend import _engine, _load
+    from qfzz_chain.cli.recommend import load_dataset, serving_engine
     from qfzz_chain.curation.ballots import emerging_index
     from qfzz_chain.recommender.fairness import emerging_mask
 
     curation, ledger = _clients(session)
     listed = {i: e for e in emerging_index(curation, ledger, session.registry, session.store) for i in e.lastfm_ids}
-    dataset = _load(data)
+    dataset = load_dataset(data)
     dataset.interactions.user_index(user)
-    engine = _engine(dataset, model, data, False)
+    engine = serving_engine(dataset, model, data, False)
     engine.emerging_ids = set(listed)
     engine.emerging = emerging_mask(np.zeros(dataset.interactions.n_items, dtype=bool), engine.interactions.item_ids,
                                     engine.emerging_ids)  # fmt: skip

@@ -16,7 +16,8 @@ def _status(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _load(data: Path | None):
+def load_dataset(data: Path | None):
+    """The Last.fm dataset (checksums verified), saying where it is read from."""
     from qfzz_chain.recommender.data import load_lastfm
 
     _status(f"loading Last.fm 2K from {data or 'the default folder'} (checksums verified)")
@@ -33,7 +34,7 @@ cache_option = click.option("--no-cache", is_flag=True,
                             help="Fit afresh and neither read nor write the fitted-model cache ($QFZZ_HOME/models/).")
 
 
-def _engine(dataset, model: str, data: Path | None, no_cache: bool):
+def serving_engine(dataset, model: str, data: Path | None, no_cache: bool):
     """The fitted engine: from the model cache when it is valid, otherwise fitted (and cached)."""
     from qfzz_chain.config import lastfm_data_path, qfzz_home
     from qfzz_chain.recommender.cache import fitted_engine
@@ -78,7 +79,7 @@ def evaluate(models: tuple[str, ...], seed: int, protocol: str, budget: int | No
     from qfzz_chain.recommender.evaluation import TUNING_BUDGET, run_evaluation
     from qfzz_chain.recommender.names import MODEL_NAMES
 
-    dataset = _load(data)
+    dataset = load_dataset(data)
     chosen_models = list(models) or list(MODEL_NAMES)
     results, _ = run_evaluation(dataset, chosen_models, [protocol], seed, progress=_status,
                                 budget=budget or TUNING_BUDGET)
@@ -121,9 +122,9 @@ def for_user(user: int, count: int, model: str, fairness_boost: float, counterfa
     --counterfactual answers "not without A, B" only when a refit without those listens agrees;
     otherwise it says no set of at most three artists was found.
     """
-    dataset = _load(data)
+    dataset = load_dataset(data)
     dataset.interactions.user_index(user)  # fail fast on an unknown user, before fitting
-    engine = _engine(dataset, model, data, no_cache)
+    engine = serving_engine(dataset, model, data, no_cache)
     recommendations = engine.recommend(user, count, fairness_boost=fairness_boost)
     records = []
     for rec in recommendations:
@@ -187,9 +188,9 @@ def insights(artist: str, count: int, model: str, chart: Path | None, data: Path
 
     if chart is not None:
         check_chart_path(chart)  # before the ranking: a mistyped folder costs nothing
-    dataset = _load(data)
+    dataset = load_dataset(data)
     item_id = _artist_id(dataset, artist)
-    engine = _engine(dataset, model, data, no_cache)
+    engine = serving_engine(dataset, model, data, no_cache)
     tag_counts = visible_tag_counts(dataset.tags, dataset.interactions.n_items)
     with click.progressbar(length=dataset.interactions.n_users, label="ranking every listener",
                            file=click.get_text_stream("stderr")) as bar:
