@@ -381,6 +381,8 @@ class Node:
     def _inputs_for(self, epoch: int, version: int) -> EpochInputs:
         requests = tuple(r for received, r in self.pool.values() if received <= epoch)
         sponsorships = tuple(s for received, s in self.sponsorships.values() if received <= epoch)
+        if not requests:  # nothing to anchor (the epoch is skipped): no registry or index to read
+            return EpochInputs(epoch, version, (), sponsorships)
         block = self.w3.eth.block_number
         return EpochInputs(epoch, version, requests, sponsorships, block, self._catalogue_tracks(block),
                            self._curated(block))  # fmt: skip
