@@ -56,7 +56,7 @@ REQUEST_TIMEOUT_PERIODS = 3
 class ProtocolConfig:
     """The protocol's parameters; every node of a network uses the same ones."""
 
-    summary_bytes: int = 512  # M: the largest gossip datagram; 512 keeps a node within 1 KiB a period
+    summary_bytes: int = 480  # M: the largest gossip datagram; 480 keeps a node within 1 KiB a period (measured ≈ 880 B)
     fanout: int = 1  # K: exchanges a node starts per period
     view_size: int = 16  # Cyclon view length
     shuffle_length: int = 6  # descriptors per message (fewer when M is small)
@@ -524,9 +524,11 @@ class NodeState:
     def _item_scores(self, candidates: np.ndarray) -> np.ndarray:
         """Item-item scores of ``candidates`` from co-occurrence among the summaries held.
 
-        ``score(j) = Σ_v (Σ_i u_i x_vi / c_i^α) · x_vj / c_j^(1−α)`` over the table's peers v, with
-        x_v the peer's unit-length summary and c_i the norm of artist i's column in the table: an
-        asymmetric-cosine item-kNN whose "training matrix" is only what the node has heard.
+        ``score(j) = Σ_v (Σ_i u_i idf_i x_vi / c_i^α) · x_vj / c_j^(1−α)`` over the table's peers v,
+        with x_v the peer's unit-length summary and c_i the norm of artist i's column in the table:
+        an asymmetric-cosine item-kNN whose "training matrix" is only what the node has heard. The
+        own weights u_i carry the node's IDF (validation NDCG@10, seed 42 + 1: 0.1707 without,
+        0.1720 with idf¹, 0.1712 with idf²; seed 1 + 1: 0.1767 → 0.1783).
         """
         table = self._table()
         if not table or not len(candidates):
@@ -541,7 +543,7 @@ class NodeState:
         own = np.zeros(len(columns))
         at = np.minimum(np.searchsorted(columns, self.profile.items), len(columns) - 1)
         known = columns[at] == self.profile.items
-        own[at[known]] = self.own_weights[known]
+        own[at[known]] = self.own_weights[known] * self.idf(self.profile.items[known])  # rare shared artists say more
         reach = np.bincount(rows, weights=values * (own / norms ** alpha)[inverse], minlength=len(table))
         column_scores = np.bincount(inverse, weights=values * reach[rows], minlength=len(columns)) / norms ** (1 - alpha)
         at = np.minimum(np.searchsorted(columns, candidates), len(columns) - 1)

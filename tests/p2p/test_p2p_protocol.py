@@ -242,13 +242,13 @@ def test_item_part_is_the_asymmetric_cosine_over_the_held_summaries():
     c = Profile.from_plays(np.array([2, 7, 8]), np.array([4.0, 8.0, 2.0]))
     node = _node_with_peers(config, own, {2: a, 3: b, 4: c})
     got = node._item_scores(np.array([7, 8, 99]))
-    # Direct: x_v = unit-length weights, c_i = column norm, score(j) = Σ_v Σ_i u_i x_vi x_vj / (c_i^½ c_j^½)
+    # Direct: x_v = unit-length weights, c_i = column norm, score(j) = Σ_v Σ_i u_i idf_i x_vi x_vj / (c_i^½ c_j^½)
     rows = []
     for profile in (a, b, c):
         w = profile.weights.astype(np.float64)
         rows.append(dict(zip(profile.items.tolist(), (w / np.sqrt(w @ w)).tolist())))
     norm = {i: np.sqrt(sum(r.get(i, 0.0) ** 2 for r in rows)) for i in (1, 2, 7, 8)}
-    u = dict(zip(own.items.tolist(), own.weights.astype(np.float64).tolist()))
+    u = dict(zip(own.items.tolist(), (own.weights * node.idf(own.items)).astype(np.float64).tolist()))
     expected = [sum(u[i] * r.get(i, 0.0) * r.get(j, 0.0) / np.sqrt(norm[i] * norm[j]) for r in rows for i in u)
                 for j in (7, 8)]
     assert got[:2] == pytest.approx(expected, rel=1e-5)
