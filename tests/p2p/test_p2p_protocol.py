@@ -269,3 +269,23 @@ def test_the_item_part_changes_the_ranking_and_can_be_switched_off():
     assert without.top_items(2).tolist() == [40, 41]
     assert with_items.top_items(2).tolist() == [41, 40]
     assert [r.item for r in with_items.recommend(2)] == [41, 40]
+
+
+def test_at_the_default_m_a_lastfm_sized_node_sends_three_hints_in_under_480_bytes():
+    # 40 training artists, 34 sent (defence on): an 86-byte summary; three such hints beside it
+    # and a full view sample fit in M = 480, where the 8-bit codes (103 B) needed M = 512.
+    config = ProtocolConfig(neighbours=8, table_size=20)
+    assert config.summary_bytes == 480
+    profiles = clustered_profiles(30, per_user=40, seed=9)
+    nodes = ring_network(profiles, config)
+    drive(nodes, 12, limit=config.summary_bytes)
+    node = nodes[0]
+    assert len(node._own_summary) == 1 + 2 * 34 + 17
+    sizes, hint_counts = [], []
+    for partner in nodes[1:]:
+        message = node._gossip(GOSSIP_REQUEST, 7, partner.address)
+        data = encode(message, config.summary_bytes)
+        sizes.append(len(data))
+        hint_counts.append(len(message.hints))
+        assert len(message.view) == config.descriptors_per_message
+    assert max(hint_counts) == 3 and max(sizes) <= 480
