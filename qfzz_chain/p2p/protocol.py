@@ -10,8 +10,9 @@ The seed's §6.1 protocol (docs/p2p.md has the full statement): every period T a
 3. folds everything it heard since the last period into its peer table in one vectorised pass:
    IDF-weighted shrunk cosine similarity on ``log1p`` play counts, with the IDF estimated from
    the distinct profiles it has seen;
-4. recommends from its ``neighbours`` most similar peers: ``score(i) = Σ_v sim(u,v) · w_vi``,
-   damped by the estimated popularity ``n_i^-0.2``.
+4. recommends from its ``neighbours`` most similar peers: ``Σ_v sim(u,v) · w_vi`` (a friend's
+   similarity + ``friend_bonus``), plus an item-item part learned from the summaries it holds
+   (:meth:`NodeState._item_scores`), both max-scaled, damped by the estimated popularity ``n_i^-0.2``.
 
 The driver (``transport.py`` for sockets, tests for a direct loop) calls :meth:`NodeState.tick`
 once a period and :meth:`NodeState.receive` for each decoded message; both return the messages to
