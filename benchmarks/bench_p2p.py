@@ -37,7 +37,7 @@ from qfzz_chain.recommender.split import random_holdout  # noqa: E402
 
 SEEDS = (42, 1)
 CENTRAL = ("userknn", "itemknn", "ease", "hybrid")
-SUMMARY_BYTES = (128, 256, 512, 1024, 4096)
+SUMMARY_BYTES = (128, 256, 480, 512, 1024, 4096)
 BUDGET = 1024  # the goal's bytes per node per period
 ATTACK_SHARES = (0.1, 0.2, 0.3)
 ATTACKS = ("shilling", "hub")
@@ -149,7 +149,7 @@ def main() -> None:
     nodes = 300 if small else None
     periods = 12 if small else 30
     attack_periods = (10 if args.reduced else 8) if small else 20
-    sizes = (128, 512, 1024) if args.quick else SUMMARY_BYTES
+    sizes = (128, 480, 1024) if args.quick else SUMMARY_BYTES
     shares = (0.2,) if args.quick else ATTACK_SHARES
     scales = (100, 200, 300) if args.quick else (300, 500, 1000) if args.reduced else SCALES
     # (quick: the attack baseline has 200 nodes, so it is the 200-node scale point)

@@ -23,7 +23,7 @@ def _protocol(summary_bytes: int, defence: bool, fanout: int = 1):
     return ProtocolConfig(summary_bytes=summary_bytes, defence=defence, fanout=fanout)
 
 
-summary_option = click.option("--summary-bytes", "-M", "summary_bytes", type=click.IntRange(64, 65507), default=512,
+summary_option = click.option("--summary-bytes", "-M", "summary_bytes", type=click.IntRange(64, 65507), default=480,
                               show_default=True, help="M: the largest gossip datagram a node sends or accepts.")
 defence_option = click.option("--defence/--no-defence", default=True, show_default=True,
                               help="Withheld probes, claim cross-checks and bounded influence (docs/p2p.md).")

@@ -199,11 +199,12 @@ async def run_simulation(data: SimulationData, config: SimulationConfig, progres
     for k, user in enumerate(users):
         friends = data.friends.indices[data.friends.indptr[user]:data.friends.indptr[user + 1]]
         view = [address_of[int(f)] for f in rng.permutation(friends) if int(f) in address_of]
+        ties = frozenset(view)  # only real friends: a friendless node's random bootstrap peers are no ties
         if not view:
             view = [addresses[int(j)] for j in rng.choice(len(users), size=FRIENDLESS_BOOTSTRAP + 1, replace=False)
                     if int(j) != k][:FRIENDLESS_BOOTSTRAP]
         node = NodeState(addresses[k], data.profile(int(user)), config.protocol, seed=config.seed * 7919 + k,
-                         bootstrap=view)
+                         bootstrap=view, friends=ties)
         nodes[int(user)] = node
         endpoints[k].node = node
     target = config.target

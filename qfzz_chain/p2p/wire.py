@@ -3,9 +3,9 @@
 Specified here once. Every datagram is a definite-length CBOR array whose first two elements are
 the protocol version and the message kind::
 
-    gossip request / reply   [1, kind, nonce:uint32, summary:bstr, view:bstr, hints:[[addr:bstr, summary:bstr], ...]]
-    recommend request        [1, 3, nonce, count:uint]
-    recommend reply          [1, 4, nonce, body:map]
+    gossip request / reply   [2, kind, nonce:uint32, summary:bstr, view:bstr, hints:[[addr:bstr, summary:bstr], ...]]
+    recommend request        [2, 3, nonce, count:uint]
+    recommend reply          [2, 4, nonce, body:map]
 
 * ``summary`` is :func:`qfzz_chain.p2p.summary.encode_summary`'s byte layout (the sender's own);
 * ``view`` packs peer-sampling descriptors, 7 bytes each: IPv4 address (4), UDP port (2, big
@@ -32,7 +32,7 @@ import cbor2
 
 from qfzz_chain.p2p.errors import MalformedMessageError, MessageTooLargeError
 
-VERSION = 1
+VERSION = 2  # 2: summaries carry 4-bit codes (summary.py); 1 carried 8-bit codes
 GOSSIP_REQUEST = 1
 GOSSIP_REPLY = 2
 RECOMMEND_REQUEST = 3
@@ -211,6 +211,6 @@ def decode(data: bytes, limit: int) -> Message:
         return Message(kind, _uint32(value[2], "nonce"), count=count)
     if kind == RECOMMEND_REPLY and type(kind) is int:
         if len(value) != 4 or type(value[3]) is not dict:
-            raise MalformedMessageError("a recommend reply is [1, 4, nonce, map]")
+            raise MalformedMessageError("a recommend reply is [2, 4, nonce, map]")
         return Message(kind, _uint32(value[2], "nonce"), body=value[3])
     raise MalformedMessageError(f"unknown message kind {kind!r}")

@@ -32,7 +32,7 @@ async def _network(config: ProtocolConfig, periods: int, loss: float = 0.0, junk
     if junk:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
             for payload in (b"\x00" * (config.summary_bytes + 1), b"\xff\x00junk", cbor2.dumps([9, 1, 1]),
-                            cbor2.dumps([1, 1, 1, b"\x02", b"\x01", []])):
+                            cbor2.dumps([2, 1, 1, b"\x02", b"\x01", []])):
                 raw.sendto(payload, addresses[0])
     # Until every node has ticked ``periods`` times: on a busy machine periods stretch, they are not skipped.
     deadline = asyncio.get_running_loop().time() + 30.0

@@ -198,3 +198,94 @@ def test_withheld_artists_never_leave_the_node():
         sent = decode_summary(message.summary).items
         assert not set(sent.tolist()) & set(node.withheld.tolist())
         assert len(encode(message, 1024)) <= 1024
+
+
+def _node_with_peers(config: ProtocolConfig, own: Profile, peers: dict[int, Profile],
+                     friends: frozenset = frozenset()) -> NodeState:
+    node = NodeState(("127.0.0.1", 1), own, config, seed=0, friends=friends)
+    for port, profile in peers.items():
+        node.inbox.append((("127.0.0.1", port), encode_summary(profile, 1024), True, None))
+    node.tick()
+    return node
+
+
+def test_a_friend_outranks_an_equally_similar_stranger_by_the_bonus():
+    own = Profile.from_plays(np.array([1, 2, 3, 4]), np.array([10.0, 20.0, 5.0, 1.0]))
+    twin = Profile.from_plays(np.array([1, 2, 3, 50]), np.array([10.0, 20.0, 5.0, 9.0]))
+    peers = {2: twin, 3: twin}
+    friend = ("127.0.0.1", 3)
+    plain = _node_with_peers(ProtocolConfig(defence=False, friend_bonus=0.0), own, peers, frozenset([friend]))
+    tied = dict(plain.neighbours())
+    assert tied[("127.0.0.1", 2)] == pytest.approx(tied[friend])
+    node = _node_with_peers(ProtocolConfig(defence=False, friend_bonus=0.1), own, peers, frozenset([friend]))
+    ranked = node.neighbours()
+    assert ranked[0][0] == friend
+    assert ranked[0][1] == pytest.approx(node.peers[friend].similarity + 0.1)
+    assert ranked[1][1] == pytest.approx(node.peers[("127.0.0.1", 2)].similarity)
+    # the bonus ranks and weighs neighbours; the similarity itself (hints, exploration) is untouched
+    assert node.peers[friend].similarity == pytest.approx(plain.peers[friend].similarity)
+
+
+def test_a_friend_with_nothing_in_common_gains_nothing():
+    own = Profile.from_plays(np.array([1, 2, 3]), np.array([10.0, 20.0, 5.0]))
+    stranger = Profile.from_plays(np.array([70, 80]), np.array([10.0, 20.0]))
+    friend = ("127.0.0.1", 2)
+    node = _node_with_peers(ProtocolConfig(defence=False, friend_bonus=0.1), own, {2: stranger}, frozenset([friend]))
+    assert node.neighbours() == []
+
+
+def test_item_part_is_the_asymmetric_cosine_over_the_held_summaries():
+    config = ProtocolConfig(defence=False, friend_bonus=0.0, item_alpha=0.5)
+    own = Profile.from_plays(np.array([1, 2]), np.array([10.0, 20.0]))
+    a = Profile.from_plays(np.array([1, 7]), np.array([5.0, 5.0]))
+    b = Profile.from_plays(np.array([1, 2, 8]), np.array([3.0, 3.0, 30.0]))
+    c = Profile.from_plays(np.array([2, 7, 8]), np.array([4.0, 8.0, 2.0]))
+    node = _node_with_peers(config, own, {2: a, 3: b, 4: c})
+    got = node._item_scores(np.array([7, 8, 99]))
+    # Direct: x_v = unit-length weights, c_i = column norm, score(j) = Σ_v Σ_i u_i idf_i x_vi x_vj / (c_i^½ c_j^½)
+    rows = []
+    for profile in (a, b, c):
+        w = profile.weights.astype(np.float64)
+        rows.append(dict(zip(profile.items.tolist(), (w / np.sqrt(w @ w)).tolist())))
+    norm = {i: np.sqrt(sum(r.get(i, 0.0) ** 2 for r in rows)) for i in (1, 2, 7, 8)}
+    u = dict(zip(own.items.tolist(), (own.weights * node.idf(own.items)).astype(np.float64).tolist()))
+    expected = [sum(u[i] * r.get(i, 0.0) * r.get(j, 0.0) / np.sqrt(norm[i] * norm[j]) for r in rows for i in u)
+                for j in (7, 8)]
+    assert got[:2] == pytest.approx(expected, rel=1e-5)
+    assert got[2] == 0.0  # an artist nobody listed
+
+
+def test_the_item_part_changes_the_ranking_and_can_be_switched_off():
+    own = Profile.from_plays(np.array([1, 2, 3]), np.array([10.0, 10.0, 10.0]))
+    # 41 is listed once, beside all three of the node's artists; 40 by four peers that share one
+    # artist each. User-kNN sums four weak similarities (40 wins); the item part divides by the
+    # candidate's column norm in the table (c_40 = 2 · c_41), so with it weighted enough 41 wins.
+    peers = {2: Profile.from_plays(np.array([1, 2, 3, 41]), np.full(4, 10.0))}
+    for j in range(4):
+        peers[3 + j] = Profile.from_plays(np.array([1 + j % 3, 40, 100 + 2 * j, 101 + 2 * j]), np.full(4, 10.0))
+    settings = dict(defence=False, popularity_damping=0.0, friend_bonus=0.0)
+    without = _node_with_peers(ProtocolConfig(item_weight=0.0, **settings), own, peers)
+    with_items = _node_with_peers(ProtocolConfig(item_weight=5.0, **settings), own, peers)
+    assert without.top_items(2).tolist() == [40, 41]
+    assert with_items.top_items(2).tolist() == [41, 40]
+    assert [r.item for r in with_items.recommend(2)] == [41, 40]
+
+
+def test_at_the_default_m_a_lastfm_sized_node_sends_three_hints_in_under_480_bytes():
+    # 40 training artists, 34 sent (defence on): an 86-byte summary; three such hints beside it
+    # and a full view sample fit in M = 480, where the 8-bit codes (103 B) needed M = 512.
+    config = ProtocolConfig(neighbours=8, table_size=20)
+    assert config.summary_bytes == 480
+    profiles = clustered_profiles(30, per_user=40, seed=9)
+    nodes = ring_network(profiles, config)
+    drive(nodes, 12, limit=config.summary_bytes)
+    node = nodes[0]
+    assert len(node._own_summary) == 1 + 2 * 34 + 17
+    sizes, hint_counts = [], []
+    for partner in nodes[1:]:
+        message = node._gossip(GOSSIP_REQUEST, 7, partner.address)
+        data = encode(message, config.summary_bytes)
+        sizes.append(len(data))
+        hint_counts.append(len(message.hints))
+        assert len(message.view) == config.descriptors_per_message
+    assert max(hint_counts) == 3 and max(sizes) <= 480

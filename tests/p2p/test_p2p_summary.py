@@ -24,14 +24,32 @@ profiles = st.dictionaries(st.integers(0, 70000), st.integers(1, 400000), min_si
 def test_codes_are_log_steps_and_clip_at_both_ends():
     codes = quantize(np.array([1, 2, 10, 1000, 352698, 10**9]))
     assert codes.dtype == np.uint8
-    assert codes.tolist() == [14, 22, 48, 138, 255, 255]
+    # log1p: 0.69, 1.10, 2.40, 6.91, 12.78, 20.7 over steps of 0.8
+    assert codes.tolist() == [1, 1, 3, 9, 15, 15]
     assert abs(float(dequantize(codes[:1])[0]) - np.log1p(1)) <= QUANTUM / 2
     assert quantize(np.array([0.0]))[0] == 1  # never 0: a code of 0 is malformed on the wire
 
 
-def test_a_lastfm_sized_profile_takes_three_bytes_an_artist():
+def test_a_lastfm_sized_profile_takes_two_and_a_half_bytes_an_artist():
     profile = Profile.from_plays(np.arange(100, 140), np.arange(1, 41))
-    assert len(encode_summary(profile, 1024)) == encoded_size(40) == 121
+    assert len(encode_summary(profile, 1024)) == encoded_size(40) == 101
+    assert encoded_size(41) == 104  # an odd count pads the last nibble
+
+
+def test_codes_pack_two_to_a_byte_high_nibble_first():
+    profile = Profile(np.array([7, 9, 300], dtype=np.int64), np.array([1, 15, 6], dtype=np.uint8))
+    blob = encode_summary(profile, 100)
+    assert blob == b"\x02\x00\x07\x00\x09\x01\x2c" + bytes([0x1F, 0x60])
+    decoded = decode_summary(blob)
+    assert decoded.items.tolist() == [7, 9, 300] and decoded.codes.tolist() == [1, 15, 6]
+
+
+@pytest.mark.parametrize("budget", range(0, 40))
+def test_capacity_is_the_largest_count_that_fits(budget):
+    for width in (2, 4):
+        fits = capacity(budget, width)
+        assert fits == 0 or encoded_size(fits, width) <= budget
+        assert encoded_size(fits + 1, width) > budget
 
 
 @settings(max_examples=80, deadline=None)
@@ -53,16 +71,18 @@ def test_summary_never_exceeds_its_budget_and_keeps_the_strongest_artists(profil
 def test_ids_past_16_bits_switch_to_four_byte_width():
     profile = Profile.from_plays(np.array([5, 70000]), np.array([3.0, 4.0]))
     blob = encode_summary(profile, 100)
-    assert blob[0] == 4 and len(blob) == 1 + 5 * 2
+    assert blob[0] == 4 and len(blob) == 1 + 4 * 2 + 1
     assert decode_summary(blob).items.tolist() == [5, 70000]
 
 
 @pytest.mark.parametrize("blob, reason", [
     (b"", "empty"),
     (b"\x03\x00\x01\x05", "width"),
-    (b"\x02\x00\x01\x05\x07", "whole number"),
-    (b"\x02\x00\x09\x00\x03\x05\x05", "ascending"),
-    (b"\x02\x00\x03\x00\x09\x05\x00", "code 0"),
+    (b"\x02\x00\x01", "whole number"),
+    (b"\x02\x00\x01\x50\x07", "whole number"),
+    (b"\x02\x00\x09\x00\x03\x55", "ascending"),
+    (b"\x02\x00\x03\x00\x09\x50", "code 0"),
+    (b"\x02\x00\x03\x51", "padding"),
 ])
 def test_malformed_summaries_name_their_fault(blob, reason):
     with pytest.raises(MalformedMessageError, match=reason):

@@ -60,15 +60,16 @@ def test_query_messages_round_trip():
 
 
 @pytest.mark.parametrize("value, reason", [
-    ([2, GOSSIP_REQUEST, 1, b"\x02", b"", []], "version"),
-    ([1, 9, 1], "kind"),
+    ([1, GOSSIP_REQUEST, 1, b"\x02", b"", []], "version"),  # the 8-bit-code format
+    ([3, GOSSIP_REQUEST, 1, b"\x02", b"", []], "version"),
+    ([2, 9, 1], "kind"),
     ({"v": 1}, "array"),
-    ([1, GOSSIP_REQUEST, -1, b"\x02", b"", []], "32-bit"),
-    ([1, GOSSIP_REQUEST, 1, "text", b"", []], "byte string"),
-    ([1, GOSSIP_REQUEST, 1, b"\x02", b"\x01\x02", []], "descriptors"),
-    ([1, GOSSIP_REQUEST, 1, b"\x02", b"", [[b"\x01", b"\x02"]]], "address"),
-    ([1, GOSSIP_REQUEST, 1, b"\x02", b""], "6 fields"),
-    ([1, RECOMMEND_REQUEST, 1, 1000], "1 … 100"),
+    ([2, GOSSIP_REQUEST, -1, b"\x02", b"", []], "32-bit"),
+    ([2, GOSSIP_REQUEST, 1, "text", b"", []], "byte string"),
+    ([2, GOSSIP_REQUEST, 1, b"\x02", b"\x01\x02", []], "descriptors"),
+    ([2, GOSSIP_REQUEST, 1, b"\x02", b"", [[b"\x01", b"\x02"]]], "address"),
+    ([2, GOSSIP_REQUEST, 1, b"\x02", b""], "6 fields"),
+    ([2, RECOMMEND_REQUEST, 1, 1000], "1 … 100"),
     ([True, GOSSIP_REQUEST, 1, b"\x02", b"", []], "version"),
 ])
 def test_malformed_messages_are_refused_with_the_reason(value, reason):
