@@ -209,6 +209,21 @@ def _stake_result(session, ledger, sender, role, subject, receipt) -> dict:
             "gas_used": receipt.gas_used}  # fmt: skip
 
 
+def _stake_transaction(session: ChainSession, member: int | None, what: str, send) -> tuple:
+    """Send ``send(ledger, sender, role, subject)`` for the sender's own stake: (the stake after,
+    the subject, what was unbonding before)."""
+    from qfzz_chain.chain.errors import TransactionReverted
+
+    ledger, sender = _ledger(session), session.sender()
+    role, subject = _stake_subject(ledger, sender, member)
+    unbonding = ledger.stake_of(role, subject).unbonding
+    try:
+        receipt = send(ledger, sender, role, subject)
+    except TransactionReverted as exc:
+        raise _stake_refused(exc, what) from exc
+    return _stake_result(session, ledger, sender, role, subject, receipt), subject, unbonding
+
+
 def _positive_wei(amount: float, what: str) -> int:
     from qfzz_chain.reputation.errors import ReputationError
 
@@ -224,16 +239,9 @@ def _positive_wei(amount: float, what: str) -> int:
 @json_option
 def stake(session: ChainSession, amount: float, member: int | None, as_json: bool) -> None:
     """Stake ETHER behind the sender's identity (or oracle member N): more weight, slashable."""
-    from qfzz_chain.chain.errors import TransactionReverted
-
     wei = _positive_wei(amount, "stake")
-    ledger, sender = _ledger(session), session.sender()
-    role, subject = _stake_subject(ledger, sender, member)
-    try:
-        receipt = ledger.stake(sender, role, subject, wei)
-    except TransactionReverted as exc:
-        raise _stake_refused(exc, "stake") from exc
-    value = _stake_result(session, ledger, sender, role, subject, receipt)
+    value, subject, _ = _stake_transaction(session, member, "stake", lambda ledger, sender, role, subject:
+                                        ledger.stake(sender, role, subject, wei))  # fmt: skip
     emit(value, as_json, lambda v: f"{v['role']} {subject} stakes {_ether(v['stake'])}"
                                    + (f": weight {_score(v['weight'])}" if v["weight"] is not None else ""))
 
@@ -246,16 +254,9 @@ def stake(session: ChainSession, amount: float, member: int | None, as_json: boo
 def unstake(session: ChainSession, amount: float, member: int | None, as_json: bool) -> None:
     """Start unbonding ETHER of the sender's stake: its weight goes at once, the ether can be
     withdrawn after the unbonding period (until then it can still be slashed for what it backed)."""
-    from qfzz_chain.chain.errors import TransactionReverted
-
     wei = _positive_wei(amount, "unstake")
-    ledger, sender = _ledger(session), session.sender()
-    role, subject = _stake_subject(ledger, sender, member)
-    try:
-        receipt = ledger.request_unstake(sender, role, subject, wei)
-    except TransactionReverted as exc:
-        raise _stake_refused(exc, "unstake") from exc
-    value = _stake_result(session, ledger, sender, role, subject, receipt)
+    value, subject, _ = _stake_transaction(session, member, "unstake", lambda ledger, sender, role, subject:
+                                        ledger.request_unstake(sender, role, subject, wei))  # fmt: skip
     emit(value, as_json, lambda v: f"{v['role']} {subject}: {_ether(v['unbonding'])} unbonding, "
                                    f"{_ether(v['stake'])} still staked" + (f" (weight {_score(v['weight'])})" if v["weight"] is not None else ""))  # fmt: skip
 
@@ -266,17 +267,10 @@ def unstake(session: ChainSession, amount: float, member: int | None, as_json: b
 @json_option
 def withdraw_stake(session: ChainSession, member: int | None, as_json: bool) -> None:
     """Withdraw the sender's unbonded stake once its unbonding period is over."""
-    from qfzz_chain.chain.errors import TransactionReverted
-
-    ledger, sender = _ledger(session), session.sender()
-    role, subject = _stake_subject(ledger, sender, member)
-    unbonding = ledger.stake_of(role, subject).unbonding
-    try:
-        receipt = ledger.withdraw_stake(sender, role, subject)
-    except TransactionReverted as exc:
-        raise _stake_refused(exc, "withdraw") from exc
-    value = {**_stake_result(session, ledger, sender, role, subject, receipt), "withdrawn": unbonding}
-    emit(value, as_json, lambda v: f"{v['role']} {subject}: withdrew {_ether(v['withdrawn'])} to {sender.address}")
+    value, subject, unbonding = _stake_transaction(session, member, "withdraw", lambda ledger, sender, role, subject:
+                                                   ledger.withdraw_stake(sender, role, subject))  # fmt: skip
+    value["withdrawn"] = unbonding
+    emit(value, as_json, lambda v: f"{v['role']} {subject}: withdrew {_ether(v['withdrawn'])}")
 
 
 @reputation.command("withdraw-reward")
