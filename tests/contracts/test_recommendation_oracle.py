@@ -121,6 +121,8 @@ def test_a_batch_is_anchored_once(live, members, accounts):
 def test_an_open_epoch_cannot_be_anchored(live, members, accounts):
     with reverts_with("EpochNotClosed", 2, 2):
         anchor(live, signed(live, members, header(epoch=2)), accounts[9])
+    with reverts_with("EpochNotClosed", 7, 2):  # nor one that has not begun
+        anchor(live, signed(live, members, header(epoch=7)), accounts[9])
 
 
 def test_empty_batches_are_refused(live, members, accounts):
@@ -171,6 +173,8 @@ def test_non_signer_keys_must_be_the_committees(live, members, accounts):
         anchor(live, arguments | {"nonSignerKeys": b""}, accounts[9])
     with reverts_with("NonSignerKeysMismatch", 0):
         anchor(live, arguments | {"nonSignerKeys": members[1].key}, accounts[9])
+    with reverts_with("NonSignerKeysMismatch", 0):  # the right key, and one too many
+        anchor(live, arguments | {"nonSignerKeys": members[0].key + members[1].key}, accounts[9])
 
 
 def test_the_committee_must_be_the_epochs(live, members, accounts):
@@ -179,6 +183,11 @@ def test_the_committee_must_be_the_epochs(live, members, accounts):
         anchor(live, arguments | {"committeeId": 0}, accounts[9])
     with reverts_with("WrongCommittee", 5, 1):
         anchor(live, arguments | {"committeeId": 5}, accounts[9])
+    with reverts_with("WrongCommittee", 2, 1):  # one past the last committee (0 empty, 1 the four)
+        anchor(live, arguments | {"committeeId": 2}, accounts[9])
+    next_epoch(live)  # epoch 2 closes: committee 0 ended at epoch 1, before it
+    with reverts_with("WrongCommittee", 0, 2):
+        anchor(live, signed(live, members, header(epoch=2)) | {"committeeId": 0}, accounts[9])
 
 
 # ---- model versions --------------------------------------------------------------------------
@@ -282,8 +291,8 @@ def test_leaving_takes_effect_at_the_next_epoch(live, members, accounts):
     assert plain(live.committeeAt(3)[1]["apkHash"]) == keccak(aggregate_key(members[:3]))
     next_epoch(live)
     next_epoch(live)  # epoch 4
-    three = members[:3]
-    anchor(live, signed(live, members, header(epoch=3), three), accounts[9])
+    two_of_three = members[1:3]  # exactly two thirds of epoch 3's committee: a quorum
+    anchor(live, signed(live, members, header(epoch=3), two_of_three), accounts[9])
     anchor(live, signed(live, members, header(epoch=2), members[1:]), accounts[9])  # epoch 2 still had four
 
 
