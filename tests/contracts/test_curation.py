@@ -262,6 +262,10 @@ def test_commits_need_an_identity_older_than_the_proposal(world, panel):
     world.to_reveal_phase(proposal_id)
     with reverts_with("CommitPhaseOver", proposal_id, created + COMMIT_SECONDS):
         world.vote(proposal_id, panel.voters[1], Vote.AGREE)
+    brownie.chain.sleep(60)
+    brownie.chain.mine()  # a minute into the reveal phase, not just its first second
+    with reverts_with("CommitPhaseOver", proposal_id, created + COMMIT_SECONDS):
+        world.vote(proposal_id, panel.voters[1], Vote.AGREE)
 
 
 def test_a_reveal_must_open_the_identitys_own_commitment_in_the_reveal_phase(world, panel):
@@ -302,6 +306,8 @@ def test_a_tied_identity_bound_from_another_account_is_excluded_by_proof(world, 
     ident = identity_of(panel.collaborator)
     with reverts_with("TiedListMismatch", proposal_id):
         world.curation.excludeTiedIdentity(proposal_id, tied[:-1], position, ident, proof)
+    with reverts_with("TiedListMismatch", proposal_id):  # a position one past the list
+        world.curation.excludeTiedIdentity(proposal_id, tied, len(tied), ident, proof)
     with reverts_with("NotTiedIdentity", panel.collaborator, identity_of(panel.late)):
         world.curation.excludeTiedIdentity(proposal_id, tied, position, identity_of(panel.late), proof)
     tx = world.curation.excludeTiedIdentity(proposal_id, tied, position, ident, proof, {"from": panel.voters[7]})
@@ -313,9 +319,12 @@ def test_a_tied_identity_bound_from_another_account_is_excluded_by_proof(world, 
     world.to_reveal_phase(proposal_id)
     with reverts_with("NothingToReveal", proposal_id, collaborator):
         world.curation.reveal(proposal_id, Vote.STRONGLY_AGREE, os.urandom(32), {"from": panel.second})
-    with reverts_with("CommitPhaseOver", proposal_id, world.curation.phases(proposal_id)[0]):
-        world.curation.excludeTiedIdentity(proposal_id, tied, 0, identity_of(panel.artist),
-                                           world.tree.proof(panel.artist.address))  # fmt: skip
+    for _ in range(2):  # at the reveal phase's start and a minute into it
+        with reverts_with("CommitPhaseOver", proposal_id, world.curation.phases(proposal_id)[0]):
+            world.curation.excludeTiedIdentity(proposal_id, tied, 0, identity_of(panel.artist),
+                                               world.tree.proof(panel.artist.address))  # fmt: skip
+        brownie.chain.sleep(60)
+        brownie.chain.mine()
 
 
 def test_a_curator_who_never_reveals_loses_reputation_and_stake(world, panel):
