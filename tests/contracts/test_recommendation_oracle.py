@@ -262,6 +262,9 @@ def test_only_approved_operators_join_with_a_proof_of_possession(oracle, members
     oracle.join(member.key, member.pop, INFINITY_G2, {"from": member.operator})
     with reverts_with("NotApprovedOperator", member.operator.address):  # once a member, not twice
         oracle.join(member.key, member.pop, member.key, {"from": member.operator})
+    oracle.approveOperator(member.operator, {"from": accounts[0]})  # approving a member again changes nothing
+    with reverts_with("NotApprovedOperator", member.operator.address):
+        oracle.join(members[1].key, members[1].pop, member.key, {"from": member.operator})
 
 
 def test_a_rogue_key_cannot_join(oracle, members, accounts):
