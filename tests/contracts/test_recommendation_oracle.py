@@ -207,6 +207,9 @@ def test_a_batch_names_the_version_active_in_its_epoch(live, members, accounts):
         anchor(live, signed(live, members, header(epoch=3, version=9)), accounts[9])
     anchor(live, signed(live, members, header(epoch=2, version=1)), accounts[9])
     anchor(live, signed(live, members, header(epoch=3, version=2)), accounts[9])
+    next_epoch(live)  # epoch 5: epoch 4 is closed, a version after version 1 was superseded
+    with reverts_with("ModelVersionNotActive", 1, 4):
+        anchor(live, signed(live, members, header(epoch=4, version=1)), accounts[9])
 
 
 def test_model_versions_count_up_and_activate_in_the_future(live, accounts):
